@@ -1,0 +1,1 @@
+//! JWS (RFC 7515). In progress.

@@ -1,0 +1,1 @@
+//! JWT (RFC 7519). In progress.
