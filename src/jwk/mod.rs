@@ -15,6 +15,7 @@ mod import;
 mod set;
 mod thumbprint;
 
+pub use self::generate::GenerateOptions;
 pub use self::set::JwkSet;
 pub use self::thumbprint::{ThumbprintHash, X509ThumbprintHash, jwk_thumbprint, x509_thumbprint};
 
@@ -240,7 +241,7 @@ impl Key {
             KeyInner::RsaPrivate(k) => KeyInner::RsaPublic(k.to_public_key()),
             KeyInner::P256Private(k) => KeyInner::P256Public(*k.verifying_key()),
             KeyInner::P384Private(k) => KeyInner::P384Public(*k.verifying_key()),
-            KeyInner::P521Private(k) => KeyInner::P521Public(k.verifying_key().clone()),
+            KeyInner::P521Private(k) => KeyInner::P521Public(*k.verifying_key()),
             KeyInner::Ed25519Private(k) => KeyInner::Ed25519Public(k.verifying_key()),
             other => other.clone(),
         };

@@ -67,8 +67,16 @@ impl KeySource for Key {
     }
 }
 
+/// A JWK Set serves public-key algorithms only: shared secrets are not published in key sets
+/// (jose's local JWK Set refuses `HS*` as well; Wycheproof `JsonWebKeySet` cases).
 impl KeySource for JwkSet {
     fn candidates(&self, header: &Header) -> Result<Vec<&Key>> {
+        if header.alg.family() == crate::jwa::Family::Oct {
+            return Err(Error::NotSupported(format!(
+                "unsupported \"alg\" value for a JSON Web Key Set: {}",
+                header.alg
+            )));
+        }
         let keys = JwkSet::candidates(self, header.alg, header.kid.as_deref());
         if keys.is_empty() {
             return Err(Error::JwksNoMatchingKey);
@@ -76,7 +84,11 @@ impl KeySource for JwkSet {
         Ok(keys)
     }
     fn default_algs(&self) -> Vec<Alg> {
-        let mut algs: Vec<Alg> = self.keys().iter().flat_map(Key::allowed_algs).collect();
+        let mut algs: Vec<Alg> = self
+            .keys()
+            .iter()
+            .flat_map(Key::allowed_algs)
+            .collect();
         algs.sort();
         algs.dedup();
         algs

@@ -57,7 +57,7 @@ fn round_trip() {
 fn alg_none_and_disallowed_algs_rejected() {
     let t = hs256(json!({"alg": "HS256"}), b"x");
     let (_, rest) = t.split_once('.').unwrap();
-    for alg in ["none", "None", "NONE", "HS384", "RS256", ""] {
+    for alg in ["none", "None", "NONE", "RS256", "ES256", ""] {
         let h = b64::encode(serde_json::to_vec(&json!({ "alg": alg })).unwrap());
         let forged = format!("{h}.{rest}");
         assert_eq!(code(verify_compact(&forged, &secret(), &VerifyOptions::default())), "ERR_JOSE_ALG_NOT_ALLOWED", "{alg}");

@@ -58,7 +58,7 @@ fn time_claims() {
     let v = Validation::new(NOW);
     assert_eq!(check(json!({"exp": NOW + 10}), &v), "OK");
     assert_eq!(check(json!({"exp": NOW}), &v), "ERR_JWT_EXPIRED:exp:check_failed");
-    assert_eq!(check(json!({"exp": NOW - 1.5}), &v), "ERR_JWT_EXPIRED:exp:check_failed");
+    assert_eq!(check(json!({"exp": NOW as f64 - 1.5}), &v), "ERR_JWT_EXPIRED:exp:check_failed");
     assert_eq!(check(json!({"exp": -1}), &v), "ERR_JWT_EXPIRED:exp:check_failed");
     assert_eq!(check(json!({"nbf": NOW + 5}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:nbf:check_failed");
     let tolerant = Validation { clock_tolerance: 30, ..Validation::new(NOW) };
