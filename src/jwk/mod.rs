@@ -247,9 +247,14 @@ impl Key {
         };
         let mut meta = self.meta.clone();
         meta.key_ops = meta.key_ops.map(|ops| {
-            ops.into_iter()
-                .map(|o| if o == "sign" { "verify".to_owned() } else { o })
-                .collect()
+            let mut out: Vec<String> = Vec::with_capacity(ops.len());
+            for op in ops {
+                let op = if op == "sign" { "verify".to_owned() } else { op };
+                if !out.contains(&op) {
+                    out.push(op);
+                }
+            }
+            out
         });
         meta.extractable = true;
         Ok(Key { inner, meta })
