@@ -16,6 +16,8 @@ mod ecdsa;
 mod eddsa;
 mod hmac;
 mod rsa;
+#[cfg(test)]
+mod wycheproof;
 
 pub use self::rsa::MIN_RSA_BITS;
 

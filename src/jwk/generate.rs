@@ -12,13 +12,13 @@ use crate::jwk::{Key, KeyInner};
 
 /// The largest RSA modulus [`Key::generate`] accepts, in bits (as jose / WebCrypto implementations
 /// commonly cap it; larger keys only cost time).
-const MAX_RSA_BITS: usize = 16384;
+const MAX_RSA_BITS: usize = 8192;
 
 /// Options for [`Key::generate`] (jose's `generateKeyPair` / `generateSecret` options).
 #[derive(Debug, Clone, Copy)]
 pub struct GenerateOptions {
     /// RSA modulus length in bits (default 2048; at least 2048 per RFC 7518 §3.3, a multiple of
-    /// 8, at most 16384). Ignored for other families.
+    /// 8, at most 8192, the largest size the importers accept). Ignored for other families.
     pub modulus_length: usize,
     /// Whether the private or secret material may be exported (default false, as in jose).
     pub extractable: bool,
@@ -39,7 +39,7 @@ impl Key {
     /// `meta.extractable = opts.extractable`.
     ///
     /// RSA keys (RFC 7518 §3.3, §3.5) use the public exponent 65537 and `opts.modulus_length`
-    /// bits, which must be ≥ 2048, a multiple of 8 and ≤ 16384 ([`Error::InvalidArgValue`]
+    /// bits, which must be ≥ 2048, a multiple of 8 and ≤ 8192 ([`Error::InvalidArgValue`]
     /// otherwise). EC keys are P-256 / P-384 / P-521 (RFC 7518 §3.4), OKP keys Ed25519
     /// (RFC 8037 §2). All randomness is drawn from `rng`.
     pub fn generate<R: CryptoRng + ?Sized>(
