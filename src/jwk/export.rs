@@ -56,16 +56,15 @@ fn ed25519_pkcs8_pem(sk: &ed25519_dalek::SigningKey) -> Result<String> {
     let mut inner = zeroize::Zeroizing::new(Vec::with_capacity(34));
     inner.extend_from_slice(&[0x04, 0x20]);
     inner.extend_from_slice(sk.as_bytes());
-    let public = sk.verifying_key();
     let info = pkcs8::PrivateKeyInfoRef {
         algorithm: spki::AlgorithmIdentifierRef {
             oid: OID_ED25519,
             parameters: None,
         },
         private_key: pkcs8::der::asn1::OctetStringRef::new(&inner).map_err(encoding_failed)?,
-        public_key: Some(
-            pkcs8::der::asn1::BitStringRef::new(0, public.as_bytes()).map_err(encoding_failed)?,
-        ),
+        // Version 1 (RFC 5208 / RFC 8410 §7 without the public key): OpenSSL 3.0 and Node 20
+        // do not read the v2 form.
+        public_key: None,
     };
     let der = zeroize::Zeroizing::new(info.to_der().map_err(encoding_failed)?);
     pkcs8::der::pem::encode_string("PRIVATE KEY", LineEnding::LF, &der).map_err(encoding_failed)

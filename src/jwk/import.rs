@@ -830,7 +830,15 @@ pub(crate) fn inner_from_spki_der(der: &[u8]) -> Result<KeyInner> {
     let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
         .map_err(|_| key_invalid("the SubjectPublicKeyInfo is malformed"))?;
     let oid = spki.algorithm.oid;
-    if oid == OID_RSA_ENCRYPTION || oid == OID_RSASSA_PSS {
+    if oid == OID_RSASSA_PSS {
+        // An id-RSASSA-PSS key (RFC 4055 §1.2) is restricted to PSS with its own parameters;
+        // accepting it as a plain RSA key would let it sign RS* too.
+        return Err(Error::NotSupported(
+            "RSA-PSS-restricted keys (id-RSASSA-PSS) are not supported; use an rsaEncryption key"
+                .into(),
+        ));
+    }
+    if oid == OID_RSA_ENCRYPTION {
         let k = rsa::RsaPublicKey::try_from(spki)
             .map_err(|_| key_invalid("the RSA public key is malformed"))?;
         return Ok(KeyInner::RsaPublic(k));
@@ -883,7 +891,15 @@ pub(crate) fn inner_from_pkcs8_der(der: &[u8]) -> Result<KeyInner> {
     let info = pkcs8::PrivateKeyInfoRef::from_der(der)
         .map_err(|_| key_invalid("the PKCS#8 private key is malformed"))?;
     let oid = info.algorithm.oid;
-    if oid == OID_RSA_ENCRYPTION || oid == OID_RSASSA_PSS {
+    if oid == OID_RSASSA_PSS {
+        // An id-RSASSA-PSS key (RFC 4055 §1.2) is restricted to PSS with its own parameters;
+        // accepting it as a plain RSA key would let it sign RS* too.
+        return Err(Error::NotSupported(
+            "RSA-PSS-restricted keys (id-RSASSA-PSS) are not supported; use an rsaEncryption key"
+                .into(),
+        ));
+    }
+    if oid == OID_RSA_ENCRYPTION {
         let k = rsa::RsaPrivateKey::try_from(info)
             .map_err(|_| key_invalid("the PKCS#8 RSA private key is malformed or inconsistent"))?;
         return Ok(KeyInner::RsaPrivate(Box::new(k)));

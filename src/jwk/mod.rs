@@ -249,7 +249,11 @@ impl Key {
         meta.key_ops = meta.key_ops.map(|ops| {
             let mut out: Vec<String> = Vec::with_capacity(ops.len());
             for op in ops {
-                let op = if op == "sign" { "verify".to_owned() } else { op };
+                let op = if op == "sign" {
+                    "verify".to_owned()
+                } else {
+                    op
+                };
                 if !out.contains(&op) {
                     out.push(op);
                 }
