@@ -37,7 +37,11 @@ mod tests {
         assert_eq!(decode("-_8", "x").ok(), Some(vec![0xfb, 0xff]));
         // padding, standard alphabet, whitespace, non-canonical trailing bits
         for bad in ["-_8=", "+/8", "-_8 ", " -_8", "-_9", "a", "ab\n"] {
-            assert_eq!(decode(bad, "x").map_err(|e| e.code()), Err("ERR_JWS_INVALID"), "{bad:?}");
+            assert_eq!(
+                decode(bad, "x").map_err(|e| e.code()),
+                Err("ERR_JWS_INVALID"),
+                "{bad:?}"
+            );
         }
     }
 }

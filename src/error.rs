@@ -161,7 +161,9 @@ impl fmt::Display for Error {
             | Self::InvalidArgValue(m)
             | Self::InvalidArgType(m)
             | Self::Generic(m) => f.write_str(m),
-            Self::JwksNoMatchingKey => f.write_str("no applicable key found in the JSON Web Key Set"),
+            Self::JwksNoMatchingKey => {
+                f.write_str("no applicable key found in the JSON Web Key Set")
+            }
             Self::JwksMultipleMatchingKeys => {
                 f.write_str("multiple matching keys found in the JSON Web Key Set")
             }
@@ -200,7 +202,10 @@ mod tests {
         ];
         let codes: Vec<&str> = all.iter().map(Error::code).collect();
         assert_eq!(codes, Error::ALL_CODES);
-        assert_eq!(all[10].claim_failure().map(|c| c.claim.as_str()), Some("exp"));
+        assert_eq!(
+            all[10].claim_failure().map(|c| c.claim.as_str()),
+            Some("exp")
+        );
         assert!(all[0].claim_failure().is_none());
     }
 }

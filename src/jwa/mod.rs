@@ -196,7 +196,12 @@ impl FromStr for Alg {
 
 /// Signs `msg` with `key` (RFC 7515 §5.1 step 5). ECDSA signatures are `R‖S`
 /// (RFC 7518 §3.4); `rng` feeds RSA blinding and PSS salts.
-pub fn sign<R: CryptoRng + ?Sized>(alg: Alg, key: &Key, msg: &[u8], rng: &mut R) -> Result<Vec<u8>> {
+pub fn sign<R: CryptoRng + ?Sized>(
+    alg: Alg,
+    key: &Key,
+    msg: &[u8],
+    rng: &mut R,
+) -> Result<Vec<u8>> {
     key.check_usable(alg, KeyOp::Sign)?;
     match alg.family() {
         Family::Oct => hmac::sign(alg, key, msg),
@@ -229,7 +234,10 @@ mod tests {
             assert!(a.family().algs().contains(&a));
         }
         for bad in ["none", "None", "NONE", "hs256", "RS1", "", "HS256 "] {
-            assert_eq!(bad.parse::<Alg>().map_err(|e| e.code()), Err("ERR_JOSE_NOT_SUPPORTED"));
+            assert_eq!(
+                bad.parse::<Alg>().map_err(|e| e.code()),
+                Err("ERR_JOSE_NOT_SUPPORTED")
+            );
         }
     }
 }

@@ -84,11 +84,7 @@ impl KeySource for JwkSet {
         Ok(keys)
     }
     fn default_algs(&self) -> Vec<Alg> {
-        let mut algs: Vec<Alg> = self
-            .keys()
-            .iter()
-            .flat_map(Key::allowed_algs)
-            .collect();
+        let mut algs: Vec<Alg> = self.keys().iter().flat_map(Key::allowed_algs).collect();
         algs.sort();
         algs.dedup();
         algs
@@ -155,7 +151,9 @@ fn split(token: &str, max_len: usize) -> Result<Parts<'_>> {
         }));
     }
     if header.len() > MAX_HEADER_LENGTH {
-        return Err(Error::JwsInvalid("the protected header is too large".into()));
+        return Err(Error::JwsInvalid(
+            "the protected header is too large".into(),
+        ));
     }
     Ok(Parts {
         header,
@@ -230,7 +228,11 @@ fn parse_header(raw: Object, allowed: &[Alg], recognized: &[String]) -> Result<H
     let alg = match raw.get("alg") {
         Some(Value::String(s)) => s.as_str(),
         Some(_) => return Err(Error::JwsInvalid("\"alg\" must be a string".into())),
-        None => return Err(Error::JwsInvalid("the \"alg\" header parameter is missing".into())),
+        None => {
+            return Err(Error::JwsInvalid(
+                "the \"alg\" header parameter is missing".into(),
+            ));
+        }
     };
     let alg = allowed
         .iter()
@@ -322,8 +324,7 @@ fn verify_inner<K: KeySource + ?Sized>(
         return Err(Error::SignatureVerificationFailed);
     }
 
-    let mut signing_input =
-        Vec::with_capacity(parts.header.len() + 1 + payload_segment.len());
+    let mut signing_input = Vec::with_capacity(parts.header.len() + 1 + payload_segment.len());
     signing_input.extend_from_slice(parts.header.as_bytes());
     signing_input.push(b'.');
     signing_input.extend_from_slice(&payload_segment);
@@ -422,7 +423,9 @@ pub fn decode_protected_header(token: &str) -> Result<Object> {
     }
     let first = token.split('.').next().unwrap_or_default();
     if first.len() > MAX_HEADER_LENGTH {
-        return Err(Error::JwsInvalid("the protected header is too large".into()));
+        return Err(Error::JwsInvalid(
+            "the protected header is too large".into(),
+        ));
     }
     decode_header(first)
 }

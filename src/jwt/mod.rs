@@ -98,7 +98,10 @@ fn numeric_date(claims: &Object, name: &str) -> Result<Option<f64>> {
         None => Ok(None),
         Some(Value::Number(n)) => match n.as_f64() {
             Some(v) if v.is_finite() => Ok(Some(v)),
-            _ => Err(invalid(name, format!("\"{name}\" claim must be a finite number"))),
+            _ => Err(invalid(
+                name,
+                format!("\"{name}\" claim must be a finite number"),
+            )),
         },
         Some(_) => Err(invalid(name, format!("\"{name}\" claim must be a number"))),
     }
@@ -152,10 +155,7 @@ pub fn validate_claims(claims: &Object, header: &Header, v: &Validation) -> Resu
         match &header.typ {
             Some(t) if normalize_typ(t) == normalize_typ(expected) => {}
             _ => {
-                return Err(failed(
-                    "typ",
-                    "unexpected \"typ\" JWT header value",
-                ));
+                return Err(failed("typ", "unexpected \"typ\" JWT header value"));
             }
         }
     }
@@ -228,10 +228,7 @@ pub fn validate_claims(claims: &Object, header: &Header, v: &Validation) -> Resu
     if let Some(nbf) = nbf
         && nbf > now + tolerance
     {
-        return Err(failed(
-            "nbf",
-            "\"nbf\" claim timestamp check failed",
-        ));
+        return Err(failed("nbf", "\"nbf\" claim timestamp check failed"));
     }
     if let Some(exp) = exp
         && exp <= now - tolerance

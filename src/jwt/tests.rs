@@ -13,7 +13,10 @@ impl rand_core::TryRng for TestRng {
         Ok(self.try_next_u64()? as u32)
     }
     fn try_next_u64(&mut self) -> core::result::Result<u64, Self::Error> {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         Ok(self.0)
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> core::result::Result<(), Self::Error> {
@@ -39,7 +42,13 @@ fn obj(v: serde_json::Value) -> Object {
 }
 
 fn token(claims: serde_json::Value) -> String {
-    sign(&obj(json!({"alg": "HS256", "typ": "JWT"})), &obj(claims), &key(), &mut TestRng(5)).unwrap()
+    sign(
+        &obj(json!({"alg": "HS256", "typ": "JWT"})),
+        &obj(claims),
+        &key(),
+        &mut TestRng(5),
+    )
+    .unwrap()
 }
 
 /// Returns "OK" or `code:claim`.
@@ -57,14 +66,38 @@ fn check(claims: serde_json::Value, v: &Validation) -> String {
 fn time_claims() {
     let v = Validation::new(NOW);
     assert_eq!(check(json!({"exp": NOW + 10}), &v), "OK");
-    assert_eq!(check(json!({"exp": NOW}), &v), "ERR_JWT_EXPIRED:exp:check_failed");
-    assert_eq!(check(json!({"exp": NOW as f64 - 1.5}), &v), "ERR_JWT_EXPIRED:exp:check_failed");
-    assert_eq!(check(json!({"exp": -1}), &v), "ERR_JWT_EXPIRED:exp:check_failed");
-    assert_eq!(check(json!({"nbf": NOW + 5}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:nbf:check_failed");
-    let tolerant = Validation { clock_tolerance: 30, ..Validation::new(NOW) };
-    assert_eq!(check(json!({"exp": NOW - 20, "nbf": NOW + 20}), &tolerant), "OK");
-    assert_eq!(check(json!({"exp": NOW - 31}), &tolerant), "ERR_JWT_EXPIRED:exp:check_failed");
-    let too_tolerant = Validation { clock_tolerance: MAX_CLOCK_TOLERANCE + 1, ..Validation::new(NOW) };
+    assert_eq!(
+        check(json!({"exp": NOW}), &v),
+        "ERR_JWT_EXPIRED:exp:check_failed"
+    );
+    assert_eq!(
+        check(json!({"exp": NOW as f64 - 1.5}), &v),
+        "ERR_JWT_EXPIRED:exp:check_failed"
+    );
+    assert_eq!(
+        check(json!({"exp": -1}), &v),
+        "ERR_JWT_EXPIRED:exp:check_failed"
+    );
+    assert_eq!(
+        check(json!({"nbf": NOW + 5}), &v),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:nbf:check_failed"
+    );
+    let tolerant = Validation {
+        clock_tolerance: 30,
+        ..Validation::new(NOW)
+    };
+    assert_eq!(
+        check(json!({"exp": NOW - 20, "nbf": NOW + 20}), &tolerant),
+        "OK"
+    );
+    assert_eq!(
+        check(json!({"exp": NOW - 31}), &tolerant),
+        "ERR_JWT_EXPIRED:exp:check_failed"
+    );
+    let too_tolerant = Validation {
+        clock_tolerance: MAX_CLOCK_TOLERANCE + 1,
+        ..Validation::new(NOW)
+    };
     assert_eq!(check(json!({}), &too_tolerant), "ERR_INVALID_ARG_VALUE");
 }
 
@@ -85,7 +118,11 @@ fn wrong_claim_types_are_errors() {
         (json!({"aud": []}), "aud"),
         (json!({"aud": ["a", 2]}), "aud"),
     ] {
-        assert_eq!(check(claims.clone(), &v), format!("ERR_JWT_CLAIM_VALIDATION_FAILED:{claim}:invalid"), "{claims}");
+        assert_eq!(
+            check(claims.clone(), &v),
+            format!("ERR_JWT_CLAIM_VALIDATION_FAILED:{claim}:invalid"),
+            "{claims}"
+        );
     }
 }
 
@@ -97,7 +134,12 @@ fn exp_out_of_range_is_malformed() {
     let input = format!("{header}.{payload}");
     let sig = crate::jwa::sign(Alg::Hs256, &key(), input.as_bytes(), &mut TestRng(1)).unwrap();
     let t = format!("{input}.{}", b64::encode(sig));
-    assert_eq!(verify(&t, &key(), &Validation::new(NOW)).map_err(|e| e.code()).err(), Some("ERR_JWT_INVALID"));
+    assert_eq!(
+        verify(&t, &key(), &Validation::new(NOW))
+            .map_err(|e| e.code())
+            .err(),
+        Some("ERR_JWT_INVALID")
+    );
 }
 
 #[test]
@@ -108,38 +150,112 @@ fn issuer_audience_subject() {
         subject: Some("alice".into()),
         ..Validation::new(NOW)
     };
-    assert_eq!(check(json!({"iss": "https://b", "aud": ["x", "client"], "sub": "alice"}), &v), "OK");
-    assert_eq!(check(json!({"iss": "https://c", "aud": "client", "sub": "alice"}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:iss:check_failed");
-    assert_eq!(check(json!({"aud": "client", "sub": "alice"}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:iss:missing");
-    assert_eq!(check(json!({"iss": "https://a", "aud": ["x"], "sub": "alice"}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:aud:check_failed");
-    assert_eq!(check(json!({"iss": "https://a", "sub": "alice"}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:aud:missing");
-    assert_eq!(check(json!({"iss": "https://a", "aud": "client", "sub": "bob"}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:sub:check_failed");
+    assert_eq!(
+        check(
+            json!({"iss": "https://b", "aud": ["x", "client"], "sub": "alice"}),
+            &v
+        ),
+        "OK"
+    );
+    assert_eq!(
+        check(
+            json!({"iss": "https://c", "aud": "client", "sub": "alice"}),
+            &v
+        ),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:iss:check_failed"
+    );
+    assert_eq!(
+        check(json!({"aud": "client", "sub": "alice"}), &v),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:iss:missing"
+    );
+    assert_eq!(
+        check(
+            json!({"iss": "https://a", "aud": ["x"], "sub": "alice"}),
+            &v
+        ),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:aud:check_failed"
+    );
+    assert_eq!(
+        check(json!({"iss": "https://a", "sub": "alice"}), &v),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:aud:missing"
+    );
+    assert_eq!(
+        check(
+            json!({"iss": "https://a", "aud": "client", "sub": "bob"}),
+            &v
+        ),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:sub:check_failed"
+    );
 }
 
 #[test]
 fn max_token_age_and_required_claims() {
-    let v = Validation { max_token_age: Some(60), required_claims: vec!["jti".into()], ..Validation::new(NOW) };
+    let v = Validation {
+        max_token_age: Some(60),
+        required_claims: vec!["jti".into()],
+        ..Validation::new(NOW)
+    };
     assert_eq!(check(json!({"iat": NOW - 30, "jti": "1"}), &v), "OK");
-    assert_eq!(check(json!({"iat": NOW - 61, "jti": "1"}), &v), "ERR_JWT_EXPIRED:iat:check_failed");
-    assert_eq!(check(json!({"iat": NOW + 10, "jti": "1"}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:iat:check_failed");
-    assert_eq!(check(json!({"jti": "1"}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:iat:missing");
-    assert_eq!(check(json!({"iat": NOW}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:jti:missing");
+    assert_eq!(
+        check(json!({"iat": NOW - 61, "jti": "1"}), &v),
+        "ERR_JWT_EXPIRED:iat:check_failed"
+    );
+    assert_eq!(
+        check(json!({"iat": NOW + 10, "jti": "1"}), &v),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:iat:check_failed"
+    );
+    assert_eq!(
+        check(json!({"jti": "1"}), &v),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:iat:missing"
+    );
+    assert_eq!(
+        check(json!({"iat": NOW}), &v),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:jti:missing"
+    );
 }
 
 #[test]
 fn typ_is_compared_as_media_type() {
-    let v = Validation { typ: Some("application/JWT".into()), ..Validation::new(NOW) };
+    let v = Validation {
+        typ: Some("application/JWT".into()),
+        ..Validation::new(NOW)
+    };
     assert_eq!(check(json!({}), &v), "OK");
-    let v = Validation { typ: Some("at+jwt".into()), ..Validation::new(NOW) };
-    assert_eq!(check(json!({}), &v), "ERR_JWT_CLAIM_VALIDATION_FAILED:typ:check_failed");
+    let v = Validation {
+        typ: Some("at+jwt".into()),
+        ..Validation::new(NOW)
+    };
+    assert_eq!(
+        check(json!({}), &v),
+        "ERR_JWT_CLAIM_VALIDATION_FAILED:typ:check_failed"
+    );
 }
 
 #[test]
 fn payload_must_be_a_json_object_without_duplicates() {
-    for payload in [&b"[1]"[..], b"not json", br#"{"sub":"a","sub":"b"}"#, br#"{"\u0073ub":"a","sub":"b"}"#] {
-        let t = crate::jws::sign_compact(&obj(json!({"alg": "HS256"})), payload, &key(), &mut TestRng(1)).unwrap();
-        assert_eq!(verify(&t, &key(), &Validation::new(NOW)).map_err(|e| e.code()).err(), Some("ERR_JWT_INVALID"));
-        assert_eq!(decode(&t).map_err(|e| e.code()).err(), Some("ERR_JWT_INVALID"));
+    for payload in [
+        &b"[1]"[..],
+        b"not json",
+        br#"{"sub":"a","sub":"b"}"#,
+        br#"{"\u0073ub":"a","sub":"b"}"#,
+    ] {
+        let t = crate::jws::sign_compact(
+            &obj(json!({"alg": "HS256"})),
+            payload,
+            &key(),
+            &mut TestRng(1),
+        )
+        .unwrap();
+        assert_eq!(
+            verify(&t, &key(), &Validation::new(NOW))
+                .map_err(|e| e.code())
+                .err(),
+            Some("ERR_JWT_INVALID")
+        );
+        assert_eq!(
+            decode(&t).map_err(|e| e.code()).err(),
+            Some("ERR_JWT_INVALID")
+        );
     }
 }
 
@@ -148,13 +264,24 @@ fn b64_false_is_refused_in_jwts() {
     let header = obj(json!({"alg": "HS256", "b64": false, "crit": ["b64"]}));
     assert!(sign(&header, &obj(json!({})), &key(), &mut TestRng(1)).is_err());
     let t = crate::jws::sign_compact(&header, b"{}", &key(), &mut TestRng(1)).unwrap();
-    assert_eq!(verify(&t, &key(), &Validation::new(NOW)).map_err(|e| e.code()).err(), Some("ERR_JWT_INVALID"));
+    assert_eq!(
+        verify(&t, &key(), &Validation::new(NOW))
+            .map_err(|e| e.code())
+            .err(),
+        Some("ERR_JWT_INVALID")
+    );
 }
 
 #[test]
 fn decode_without_verification() {
     let t = token(json!({"sub": "x"}));
     assert_eq!(decode(&t).unwrap().get("sub"), Some(&json!("x")));
-    assert_eq!(decode("a.b").map_err(|e| e.code()).err(), Some("ERR_JWT_INVALID"));
-    assert_eq!(decode("a.b.c.d.e").map_err(|e| e.code()).err(), Some("ERR_JWT_INVALID"));
+    assert_eq!(
+        decode("a.b").map_err(|e| e.code()).err(),
+        Some("ERR_JWT_INVALID")
+    );
+    assert_eq!(
+        decode("a.b.c.d.e").map_err(|e| e.code()).err(),
+        Some("ERR_JWT_INVALID")
+    );
 }
