@@ -1,0 +1,165 @@
+// Error classes, jose-compatible (names, `code` static and instance, `claim`/`reason`/`payload`).
+// Every failure thrown by this package is one of these or a TypeError carrying a Node-style
+// `code` ('ERR_INVALID_ARG_VALUE' / 'ERR_INVALID_ARG_TYPE'); never a string or a plain object.
+
+/** Base class of every oidckit error (jose's `JOSEError`). */
+export class JOSEError extends Error {
+  static code = 'ERR_JOSE_GENERIC';
+  code = 'ERR_JOSE_GENERIC';
+  constructor(message, options) {
+    super(message, options);
+    this.name = this.constructor.name;
+    Error.captureStackTrace?.(this, this.constructor);
+  }
+}
+
+/** A claim check failed (`iss`, `aud`, `sub`, `nbf`, `iat`, `typ`, required claims, claim types). */
+export class JWTClaimValidationFailed extends JOSEError {
+  static code = 'ERR_JWT_CLAIM_VALIDATION_FAILED';
+  code = 'ERR_JWT_CLAIM_VALIDATION_FAILED';
+  claim;
+  reason;
+  payload;
+  constructor(message, payload, claim = 'unspecified', reason = 'unspecified') {
+    super(message, { cause: { claim, reason, payload } });
+    this.claim = claim;
+    this.reason = reason;
+    this.payload = payload;
+  }
+}
+
+/** The `exp` claim (or `maxTokenAge` from `iat`) is in the past. */
+export class JWTExpired extends JOSEError {
+  static code = 'ERR_JWT_EXPIRED';
+  code = 'ERR_JWT_EXPIRED';
+  claim;
+  reason;
+  payload;
+  constructor(message, payload, claim = 'unspecified', reason = 'unspecified') {
+    super(message, { cause: { claim, reason, payload } });
+    this.claim = claim;
+    this.reason = reason;
+    this.payload = payload;
+  }
+}
+
+/** The algorithm is not in the allow-list or not usable with the key. */
+export class JOSEAlgNotAllowed extends JOSEError {
+  static code = 'ERR_JOSE_ALG_NOT_ALLOWED';
+  code = 'ERR_JOSE_ALG_NOT_ALLOWED';
+}
+
+/** The algorithm, key type or feature is not implemented. */
+export class JOSENotSupported extends JOSEError {
+  static code = 'ERR_JOSE_NOT_SUPPORTED';
+  code = 'ERR_JOSE_NOT_SUPPORTED';
+}
+
+/** A JWS is malformed. */
+export class JWSInvalid extends JOSEError {
+  static code = 'ERR_JWS_INVALID';
+  code = 'ERR_JWS_INVALID';
+}
+
+/** A JWT is malformed. */
+export class JWTInvalid extends JOSEError {
+  static code = 'ERR_JWT_INVALID';
+  code = 'ERR_JWT_INVALID';
+}
+
+/** A JWK is malformed or inconsistent. */
+export class JWKInvalid extends JOSEError {
+  static code = 'ERR_JWK_INVALID';
+  code = 'ERR_JWK_INVALID';
+}
+
+/** A JWK Set is malformed. */
+export class JWKSInvalid extends JOSEError {
+  static code = 'ERR_JWKS_INVALID';
+  code = 'ERR_JWKS_INVALID';
+}
+
+/** No key of the JWK Set matches the token's header. */
+export class JWKSNoMatchingKey extends JOSEError {
+  static code = 'ERR_JWKS_NO_MATCHING_KEY';
+  code = 'ERR_JWKS_NO_MATCHING_KEY';
+  constructor(message = 'no applicable key found in the JSON Web Key Set', options) {
+    super(message, options);
+  }
+}
+
+/** Several keys of the JWK Set match the token's header. */
+export class JWKSMultipleMatchingKeys extends JOSEError {
+  static code = 'ERR_JWKS_MULTIPLE_MATCHING_KEYS';
+  code = 'ERR_JWKS_MULTIPLE_MATCHING_KEYS';
+  constructor(message = 'multiple matching keys found in the JSON Web Key Set', options) {
+    super(message, options);
+  }
+}
+
+/** The signature did not verify (deliberately without detail). */
+export class JWSSignatureVerificationFailed extends JOSEError {
+  static code = 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+  code = 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+  constructor(message = 'signature verification failed', options) {
+    super(message, options);
+  }
+}
+
+/** Key material is malformed, too weak, or of the wrong kind for the operation. */
+export class KeyInvalid extends JOSEError {
+  static code = 'ERR_KEY_INVALID';
+  code = 'ERR_KEY_INVALID';
+}
+
+const CLASSES = {
+  ERR_JOSE_GENERIC: JOSEError,
+  ERR_JWS_INVALID: JWSInvalid,
+  ERR_JWT_INVALID: JWTInvalid,
+  ERR_JWK_INVALID: JWKInvalid,
+  ERR_JWKS_INVALID: JWKSInvalid,
+  ERR_JWKS_NO_MATCHING_KEY: JWKSNoMatchingKey,
+  ERR_JWKS_MULTIPLE_MATCHING_KEYS: JWKSMultipleMatchingKeys,
+  ERR_KEY_INVALID: KeyInvalid,
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: JWSSignatureVerificationFailed,
+  ERR_JOSE_ALG_NOT_ALLOWED: JOSEAlgNotAllowed,
+  ERR_JOSE_NOT_SUPPORTED: JOSENotSupported,
+};
+
+/** A TypeError with a Node-style `code` (argument misuse). */
+export function typeError(message, code = 'ERR_INVALID_ARG_VALUE') {
+  const err = new TypeError(message);
+  err.code = code;
+  Error.captureStackTrace?.(err, typeError);
+  return err;
+}
+
+/** A TypeError for an argument of the wrong type. */
+export const argType = (message) => typeError(message, 'ERR_INVALID_ARG_TYPE');
+
+/**
+ * Turns what the wasm module threw into the public error. The module throws an `Error` with a
+ * `code` (and `claim`/`reason` for claim failures); `payload` is a function that returns the
+ * token's claims for JWTExpired / JWTClaimValidationFailed (only called on that path).
+ */
+export function fromWasm(e, payload) {
+  if (!(e instanceof Error) || e instanceof JOSEError || typeof e.code !== 'string') {
+    return e;
+  }
+  const { code, message } = e;
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') {
+    return typeError(message, code);
+  }
+  if (code === 'ERR_JWT_EXPIRED' || code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    let claims;
+    try {
+      claims = payload?.();
+    } catch {
+      claims = undefined;
+    }
+    const Class = code === 'ERR_JWT_EXPIRED' ? JWTExpired : JWTClaimValidationFailed;
+    return new Class(message, claims, e.claim, e.reason);
+  }
+  const Class = CLASSES[code];
+  return Class ? new Class(message) : e;
+}

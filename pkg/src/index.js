@@ -1,0 +1,11 @@
+// The public API (jose's vocabulary). The entry points (browser.js, node.js, node-cjs.js)
+// instantiate the wasm module, then re-export this.
+
+import * as errors from './errors.js';
+
+export { errors };
+export { KeyObject, importJWK, importPKCS8, importSPKI, importX509, importPEM, exportJWK, exportSPKI, exportPKCS8, calculateJwkThumbprint, calculateX509Thumbprint, generateKeyPair, generateSecret } from './keys.js';
+export { SignJWT, CompactSign } from './sign.js';
+export { jwtVerify, compactVerify } from './verify.js';
+export { createLocalJWKSet } from './jwks.js';
+export { decodeJwt, decodeProtectedHeader } from './decode.js';
