@@ -1,12 +1,19 @@
 //! Golden test: the TypeScript `ErrorCode` union in `pkg/index.d.ts` (and the CommonJS copy)
 //! lists exactly the codes of `oidckit::Error` (design.md §3), and the JS error classes exist
 //! for each code in `pkg/src/errors.js`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use oidckit::Error;
 
 fn union_codes(dts: &str) -> Vec<String> {
-    let start = dts.find("export type ErrorCode =").expect("ErrorCode union present");
+    let start = dts
+        .find("export type ErrorCode =")
+        .expect("ErrorCode union present");
     let rest = &dts[start..];
     let end = rest.find(';').expect("union terminated");
     rest[..end]
@@ -31,7 +38,10 @@ fn typescript_error_code_union_matches_rust() {
         let mut rust: Vec<String> = Error::ALL_CODES.iter().map(|s| (*s).to_owned()).collect();
         ts.sort();
         rust.sort();
-        assert_eq!(ts, rust, "{file}: ErrorCode union differs from Error::ALL_CODES");
+        assert_eq!(
+            ts, rust,
+            "{file}: ErrorCode union differs from Error::ALL_CODES"
+        );
         checked += 1;
     }
     assert!(checked >= 1);
@@ -42,6 +52,9 @@ fn every_code_has_a_js_error_class() {
     let js = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pkg/src/errors.js"))
         .expect("pkg/src/errors.js");
     for code in Error::ALL_CODES {
-        assert!(js.contains(code), "pkg/src/errors.js does not mention {code}");
+        assert!(
+            js.contains(code),
+            "pkg/src/errors.js does not mention {code}"
+        );
     }
 }
