@@ -37,7 +37,15 @@ export type ErrorCode =
   | 'ERR_JWT_CLAIM_VALIDATION_FAILED'
   | 'ERR_INVALID_ARG_VALUE'
   | 'ERR_INVALID_ARG_TYPE'
-  | 'ERR_JOSE_GENERIC';
+  | 'ERR_JOSE_GENERIC'
+  | 'OAUTH_RESPONSE_BODY_ERROR'
+  | 'OAUTH_AUTHORIZATION_RESPONSE_ERROR'
+  | 'OAUTH_INVALID_RESPONSE'
+  | 'OAUTH_RESPONSE_IS_NOT_JSON'
+  | 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'
+  | 'OAUTH_MISSING_REQUIRED_PARAMETER'
+  | 'OAUTH_HTTP_REQUEST_FORBIDDEN'
+  | 'OAUTH_INVALID_REQUEST';
 
 /** A JSON Web Key (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2). */
 export interface JWK {
@@ -351,4 +359,18 @@ export declare namespace errors {
     static code: 'ERR_KEY_INVALID';
     code: 'ERR_KEY_INVALID';
   }
+  /** An OAuth 2.0 / OpenID Connect protocol failure; `code` is an `OAUTH_*` code. */
+  class OperationProcessingError extends Error {
+    code: ErrorCode;
+    constructor(message?: string, code?: ErrorCode, options?: { cause?: unknown });
+  }
+  /** An OAuth error body from an endpoint (RFC 6749 §5.2). */
+  class ResponseBodyError extends OperationProcessingError {
+    error: string;
+    error_description?: string;
+    error_uri?: string;
+    status?: number;
+  }
+  /** An OAuth error in the authorization response (RFC 6749 §4.1.2.1). */
+  class AuthorizationResponseError extends ResponseBodyError {}
 }

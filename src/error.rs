@@ -35,6 +35,20 @@ impl ClaimFailure {
     }
 }
 
+/// An OAuth 2.0 error response: the `error`, `error_description` and `error_uri` members of a
+/// token-endpoint (RFC 6749 §5.2) or authorization (RFC 6749 §4.1.2.1) error, kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthErrorBody {
+    /// The `error` code, e.g. `invalid_grant`.
+    pub error: String,
+    /// `error_description`, when present.
+    pub error_description: Option<String>,
+    /// `error_uri`, when present.
+    pub error_uri: Option<String>,
+    /// The HTTP status of the response, when it came over HTTP.
+    pub status: Option<u16>,
+}
+
 /// Every failure the crate reports. Match on [`Error::code`] for a stable identifier.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +88,26 @@ pub enum Error {
     InvalidArgType(String),
     /// Anything else (jose's `ERR_JOSE_GENERIC`), e.g. the platform RNG failed.
     Generic(String),
+    /// An endpoint answered with an OAuth error body (RFC 6749 §5.2).
+    OAuthResponseBodyError(OAuthErrorBody),
+    /// The authorization response carries an OAuth error (RFC 6749 §4.1.2.1).
+    OAuthAuthorizationResponseError(OAuthErrorBody),
+    /// A response does not conform to the protocol: wrong status, missing or ill-typed
+    /// members, forbidden parameters (RFC 6749 §5.1, RFC 8414 §3.2).
+    OAuthInvalidResponse(String),
+    /// A response body that must be JSON is not (RFC 6749 §5.1).
+    OAuthResponseIsNotJson(String),
+    /// A value in a response differs from the expected one: discovery `issuer` (RFC 8414 §3.3),
+    /// `state` (RFC 6749 §10.12), RFC 9207 `iss`, UserInfo `sub` (OIDC Core §5.3.2).
+    OAuthJsonAttributeComparisonFailed(String),
+    /// A parameter the protocol requires is missing (e.g. `state`, `code`, RFC 9207 `iss`).
+    OAuthMissingRequiredParameter(String),
+    /// A plain-http URL where https is required (RFC 6749 §3.1, RFC 8414 §2); loopback
+    /// addresses are exempt only when the caller opts in.
+    OAuthHttpRequestForbidden(String),
+    /// An incoming request is malformed, e.g. a bearer token sent in more than one way
+    /// (RFC 6750 §2).
+    OAuthInvalidRequest(String),
 }
 
 impl Error {
@@ -95,6 +129,14 @@ impl Error {
             Self::InvalidArgValue(_) => "ERR_INVALID_ARG_VALUE",
             Self::InvalidArgType(_) => "ERR_INVALID_ARG_TYPE",
             Self::Generic(_) => "ERR_JOSE_GENERIC",
+            Self::OAuthResponseBodyError(_) => "OAUTH_RESPONSE_BODY_ERROR",
+            Self::OAuthAuthorizationResponseError(_) => "OAUTH_AUTHORIZATION_RESPONSE_ERROR",
+            Self::OAuthInvalidResponse(_) => "OAUTH_INVALID_RESPONSE",
+            Self::OAuthResponseIsNotJson(_) => "OAUTH_RESPONSE_IS_NOT_JSON",
+            Self::OAuthJsonAttributeComparisonFailed(_) => "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED",
+            Self::OAuthMissingRequiredParameter(_) => "OAUTH_MISSING_REQUIRED_PARAMETER",
+            Self::OAuthHttpRequestForbidden(_) => "OAUTH_HTTP_REQUEST_FORBIDDEN",
+            Self::OAuthInvalidRequest(_) => "OAUTH_INVALID_REQUEST",
         }
     }
 
@@ -115,6 +157,23 @@ impl Error {
             Self::JwtClaimValidationFailed(_) => "JWTClaimValidationFailed",
             Self::InvalidArgValue(_) | Self::InvalidArgType(_) => "TypeError",
             Self::Generic(_) => "JOSEError",
+            Self::OAuthResponseBodyError(_) => "ResponseBodyError",
+            Self::OAuthAuthorizationResponseError(_) => "AuthorizationResponseError",
+            Self::OAuthInvalidResponse(_)
+            | Self::OAuthResponseIsNotJson(_)
+            | Self::OAuthJsonAttributeComparisonFailed(_)
+            | Self::OAuthMissingRequiredParameter(_)
+            | Self::OAuthHttpRequestForbidden(_)
+            | Self::OAuthInvalidRequest(_) => "OperationProcessingError",
+        }
+    }
+
+    /// The OAuth error body, for [`Error::OAuthResponseBodyError`] and
+    /// [`Error::OAuthAuthorizationResponseError`].
+    pub fn oauth_error(&self) -> Option<&OAuthErrorBody> {
+        match self {
+            Self::OAuthResponseBodyError(b) | Self::OAuthAuthorizationResponseError(b) => Some(b),
+            _ => None,
         }
     }
 
@@ -145,6 +204,14 @@ impl Error {
         "ERR_INVALID_ARG_VALUE",
         "ERR_INVALID_ARG_TYPE",
         "ERR_JOSE_GENERIC",
+        "OAUTH_RESPONSE_BODY_ERROR",
+        "OAUTH_AUTHORIZATION_RESPONSE_ERROR",
+        "OAUTH_INVALID_RESPONSE",
+        "OAUTH_RESPONSE_IS_NOT_JSON",
+        "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED",
+        "OAUTH_MISSING_REQUIRED_PARAMETER",
+        "OAUTH_HTTP_REQUEST_FORBIDDEN",
+        "OAUTH_INVALID_REQUEST",
     ];
 }
 
@@ -160,7 +227,19 @@ impl fmt::Display for Error {
             | Self::NotSupported(m)
             | Self::InvalidArgValue(m)
             | Self::InvalidArgType(m)
-            | Self::Generic(m) => f.write_str(m),
+            | Self::Generic(m)
+            | Self::OAuthInvalidResponse(m)
+            | Self::OAuthResponseIsNotJson(m)
+            | Self::OAuthJsonAttributeComparisonFailed(m)
+            | Self::OAuthMissingRequiredParameter(m)
+            | Self::OAuthHttpRequestForbidden(m)
+            | Self::OAuthInvalidRequest(m) => f.write_str(m),
+            Self::OAuthResponseBodyError(b) | Self::OAuthAuthorizationResponseError(b) => {
+                match &b.error_description {
+                    Some(d) => write!(f, "{}: {d}", b.error),
+                    None => f.write_str(&b.error),
+                }
+            }
             Self::JwksNoMatchingKey => {
                 f.write_str("no applicable key found in the JSON Web Key Set")
             }
@@ -183,6 +262,12 @@ mod tests {
     #[test]
     fn every_variant_has_its_code() {
         let c = || ClaimFailure::new("exp", "check_failed", "x");
+        let body = || OAuthErrorBody {
+            error: "invalid_grant".into(),
+            error_description: Some("expired".into()),
+            error_uri: None,
+            status: Some(400),
+        };
         let all = [
             Error::JwsInvalid(String::new()),
             Error::JwtInvalid(String::new()),
@@ -199,6 +284,14 @@ mod tests {
             Error::InvalidArgValue(String::new()),
             Error::InvalidArgType(String::new()),
             Error::Generic(String::new()),
+            Error::OAuthResponseBodyError(body()),
+            Error::OAuthAuthorizationResponseError(body()),
+            Error::OAuthInvalidResponse(String::new()),
+            Error::OAuthResponseIsNotJson(String::new()),
+            Error::OAuthJsonAttributeComparisonFailed(String::new()),
+            Error::OAuthMissingRequiredParameter(String::new()),
+            Error::OAuthHttpRequestForbidden(String::new()),
+            Error::OAuthInvalidRequest(String::new()),
         ];
         let codes: Vec<&str> = all.iter().map(Error::code).collect();
         assert_eq!(codes, Error::ALL_CODES);
@@ -207,5 +300,7 @@ mod tests {
             Some("exp")
         );
         assert!(all[0].claim_failure().is_none());
+        assert_eq!(all[15].to_string(), "invalid_grant: expired");
+        assert_eq!(all[16].oauth_error().map(|b| b.status), Some(Some(400)));
     }
 }

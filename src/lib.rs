@@ -76,7 +76,7 @@ pub mod oidc;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::{ClaimFailure, Error, Result};
+pub use error::{ClaimFailure, Error, OAuthErrorBody, Result};
 pub use json::Object;
 pub use jwa::{Alg, Family};
 pub use jwk::{JwkSet, Key, KeyKind, KeyMeta, KeyOp};

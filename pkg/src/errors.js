@@ -112,6 +112,54 @@ export class KeyInvalid extends JOSEError {
   code = 'ERR_KEY_INVALID';
 }
 
+/**
+ * An OAuth 2.0 / OpenID Connect protocol failure (oauth4webapi's `OperationProcessingError`):
+ * `code` is one of the `OAUTH_*` codes.
+ */
+export class OperationProcessingError extends Error {
+  code;
+  constructor(message, code = 'OAUTH_INVALID_RESPONSE', options) {
+    super(message, options);
+    this.name = this.constructor.name;
+    this.code = code;
+    Error.captureStackTrace?.(this, this.constructor);
+  }
+}
+
+/** An OAuth error body from an endpoint (RFC 6749 §5.2), its members kept verbatim. */
+export class ResponseBodyError extends OperationProcessingError {
+  error;
+  error_description;
+  error_uri;
+  status;
+  constructor(message, body = {}, code = 'OAUTH_RESPONSE_BODY_ERROR') {
+    super(message, code, { cause: body });
+    this.error = body.error;
+    this.error_description = body.error_description;
+    this.error_uri = body.error_uri;
+    this.status = body.status;
+  }
+}
+
+/** An OAuth error in the authorization response (RFC 6749 §4.1.2.1). */
+export class AuthorizationResponseError extends ResponseBodyError {
+  constructor(message, body = {}) {
+    super(message, body, 'OAUTH_AUTHORIZATION_RESPONSE_ERROR');
+  }
+}
+
+/** The protocol codes carried by OperationProcessingError (the Rust core's `Error::code`). */
+export const OAUTH_CODES = [
+  'OAUTH_RESPONSE_BODY_ERROR',
+  'OAUTH_AUTHORIZATION_RESPONSE_ERROR',
+  'OAUTH_INVALID_RESPONSE',
+  'OAUTH_RESPONSE_IS_NOT_JSON',
+  'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+  'OAUTH_MISSING_REQUIRED_PARAMETER',
+  'OAUTH_HTTP_REQUEST_FORBIDDEN',
+  'OAUTH_INVALID_REQUEST',
+];
+
 const CLASSES = {
   ERR_JOSE_GENERIC: JOSEError,
   ERR_JWS_INVALID: JWSInvalid,
@@ -159,6 +207,15 @@ export function fromWasm(e, payload) {
     }
     const Class = code === 'ERR_JWT_EXPIRED' ? JWTExpired : JWTClaimValidationFailed;
     return new Class(message, claims, e.claim, e.reason);
+  }
+  if (code === 'OAUTH_RESPONSE_BODY_ERROR' || code === 'OAUTH_AUTHORIZATION_RESPONSE_ERROR') {
+    const body = { error: e.error, error_description: e.error_description, error_uri: e.error_uri, status: e.status };
+    return code === 'OAUTH_RESPONSE_BODY_ERROR'
+      ? new ResponseBodyError(message, body)
+      : new AuthorizationResponseError(message, body);
+  }
+  if (OAUTH_CODES.includes(code)) {
+    return new OperationProcessingError(message, code);
   }
   const Class = CLASSES[code];
   return Class ? new Class(message) : e;
