@@ -49,7 +49,8 @@
 //! - [`jwa`]: algorithms ([`Alg`]) and the sign/verify primitives (RFC 7518, RFC 8037).
 //! - [`jwk`]: [`Key`] import/export (JWK, PEM, DER, X.509), thumbprints, [`JwkSet`] (RFC 7517, RFC 7638).
 //! - [`jws`]: compact JWS (RFC 7515, RFC 7797). [`jwt`]: JWT claims and validation (RFC 7519).
-//! - [`oauth`]: the sans-IO OAuth 2.0 engine (so far: PKCE, RFC 7636; `state` and `nonce`).
+//! - [`oauth`]: the sans-IO OAuth 2.0 engine: PKCE, discovery, authorization requests and
+//!   responses, client authentication, the token endpoint, bearer tokens.
 //! - [`oidc`]: OpenID Connect (so far: ID Token validation, OIDC Core §3.1.3.7).
 //! - [`Error`]: one error enum with stable [`Error::code`]s (jose's codes).
 #![forbid(unsafe_code)]
