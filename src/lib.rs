@@ -74,6 +74,8 @@ pub mod jws;
 pub mod jwt;
 pub mod oauth;
 pub mod oidc;
+#[cfg(test)]
+mod test_rng;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

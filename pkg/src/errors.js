@@ -13,35 +13,31 @@ export class JOSEError extends Error {
   }
 }
 
-/** A claim check failed (`iss`, `aud`, `sub`, `nbf`, `iat`, `typ`, required claims, claim types). */
-export class JWTClaimValidationFailed extends JOSEError {
-  static code = 'ERR_JWT_CLAIM_VALIDATION_FAILED';
-  code = 'ERR_JWT_CLAIM_VALIDATION_FAILED';
-  claim;
-  reason;
-  payload;
-  constructor(message, payload, claim = 'unspecified', reason = 'unspecified') {
-    super(message, { cause: { claim, reason, payload } });
-    this.claim = claim;
-    this.reason = reason;
-    this.payload = payload;
-  }
+/**
+ * The shared shape of the two claim errors (jose's): `claim`, `reason` and the token's `payload`.
+ * Each class gets its own base, so neither is an instance of the other.
+ */
+function claimError(errorCode) {
+  return class extends JOSEError {
+    static code = errorCode;
+    code = errorCode;
+    claim;
+    reason;
+    payload;
+    constructor(message, payload, claim = 'unspecified', reason = 'unspecified') {
+      super(message, { cause: { claim, reason, payload } });
+      this.claim = claim;
+      this.reason = reason;
+      this.payload = payload;
+    }
+  };
 }
 
+/** A claim check failed (`iss`, `aud`, `sub`, `nbf`, `iat`, `typ`, required claims, claim types). */
+export class JWTClaimValidationFailed extends claimError('ERR_JWT_CLAIM_VALIDATION_FAILED') {}
+
 /** The `exp` claim (or `maxTokenAge` from `iat`) is in the past. */
-export class JWTExpired extends JOSEError {
-  static code = 'ERR_JWT_EXPIRED';
-  code = 'ERR_JWT_EXPIRED';
-  claim;
-  reason;
-  payload;
-  constructor(message, payload, claim = 'unspecified', reason = 'unspecified') {
-    super(message, { cause: { claim, reason, payload } });
-    this.claim = claim;
-    this.reason = reason;
-    this.payload = payload;
-  }
-}
+export class JWTExpired extends claimError('ERR_JWT_EXPIRED') {}
 
 /** The algorithm is not in the allow-list or not usable with the key. */
 export class JOSEAlgNotAllowed extends JOSEError {
