@@ -13,13 +13,25 @@
 //! - [`callback`]: authorization responses: query, fragment, `form_post`; `state`, RFC 9207 `iss`.
 //! - [`client_auth`]: client authentication (RFC 6749 §2.3.1, OIDC Core §9, RFC 7523 §2.2).
 //! - [`token`]: token endpoint requests and responses (RFC 6749 §4.1.3, §4.3, §4.4, §6, RFC 7523).
+//! - [`introspection`]: token introspection requests and responses (RFC 7662 §2.1, §2.2).
+//! - [`revocation`]: token revocation requests and responses (RFC 7009 §2.1, §2.2).
 //! - [`bearer`]: bearer tokens on incoming requests and `WWW-Authenticate` (RFC 6750).
+//! - [`access_token`]: JWT access token validation (RFC 9068 §4) and its RFC 6750 §3.1 errors.
+//! - [`jar`]: signed Request Objects, by value or by reference (RFC 9101 §4, §5, OIDC Core §6.1).
+//! - [`par`]: pushed authorization requests (RFC 9126 §2, §4).
+//! - [`registration`]: dynamic client registration (RFC 7591 §3, OIDC Dynamic Registration §3).
 
+pub mod access_token;
 pub mod authorize;
 pub mod bearer;
 pub mod callback;
 pub mod client_auth;
 pub mod discovery;
 pub mod http;
+pub mod introspection;
+pub mod jar;
+pub mod par;
 pub mod pkce;
+pub mod registration;
+pub mod revocation;
 pub mod token;
