@@ -467,6 +467,40 @@ fn build_assertion<R: CryptoRng + ?Sized>(
     jwt::sign(&header, &claims, p.key, rng)
 }
 
+/// Builds the authenticated form `POST` every client-authenticated endpoint takes (token
+/// RFC 6749 §4.1.3, introspection RFC 7662 §2.1, revocation RFC 7009 §2.1, PAR RFC 9126 §2.1):
+/// `application/x-www-form-urlencoded` body, `Accept: application/json`, and `auth` applied
+/// with the endpoint as the assertion audience. With `client_id_in_body`, `client_id` is also
+/// sent in the body when the authentication method put it only in a header (RFC 9126 §2.1).
+pub(crate) fn authenticated_form_post<R: CryptoRng + ?Sized>(
+    endpoint: &str,
+    mut body: Vec<(String, String)>,
+    auth: &ClientAuth,
+    client_id_in_body: bool,
+    now: UnixTime,
+    rng: &mut R,
+) -> Result<crate::oauth::http::HttpRequest> {
+    use crate::oauth::http::{HttpRequest, Method, form_urlencode};
+    let mut headers = vec![
+        (
+            "Content-Type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
+        ("Accept".to_owned(), "application/json".to_owned()),
+    ];
+    auth.apply(&mut body, &mut headers, endpoint, now, rng)?;
+    if client_id_in_body && !body.iter().any(|(n, _)| n == "client_id") {
+        body.push(("client_id".into(), auth.client_id().to_owned()));
+    }
+    let pairs: Vec<(&str, &str)> = body.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    Ok(HttpRequest {
+        method: Method::Post,
+        url: endpoint.to_owned(),
+        headers,
+        body: Some(form_urlencode(&pairs)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

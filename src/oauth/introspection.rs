@@ -9,8 +9,7 @@ use crate::error::{Error, Result};
 use crate::json::Object;
 use crate::oauth::client_auth::ClientAuth;
 use crate::oauth::http::{
-    HttpRequest, HttpResponse, Method, check_oauth_error, check_url, form_urlencode,
-    parse_json_object,
+    HttpRequest, HttpResponse, check_oauth_error, check_url, parse_json_object,
 };
 
 /// Builds a `POST` with a `token` (and optional `token_type_hint`) form body, `Accept:
@@ -40,21 +39,7 @@ pub(crate) fn token_form_request<R: CryptoRng + ?Sized>(
         }
         body.push(("token_type_hint".into(), hint.into()));
     }
-    let mut headers = vec![
-        (
-            "Content-Type".to_owned(),
-            "application/x-www-form-urlencoded".to_owned(),
-        ),
-        ("Accept".to_owned(), "application/json".to_owned()),
-    ];
-    auth.apply(&mut body, &mut headers, endpoint, now, rng)?;
-    let pairs: Vec<(&str, &str)> = body.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    Ok(HttpRequest {
-        method: Method::Post,
-        url: endpoint.to_owned(),
-        headers,
-        body: Some(form_urlencode(&pairs)),
-    })
+    crate::oauth::client_auth::authenticated_form_post(endpoint, body, auth, false, now, rng)
 }
 
 /// Builds an introspection request (RFC 7662 §2.1): `POST` to the (https) endpoint with the

@@ -9,8 +9,7 @@ use crate::UnixTime;
 use crate::error::{Error, Result};
 use crate::oauth::client_auth::ClientAuth;
 use crate::oauth::http::{
-    HttpRequest, HttpResponse, Method, check_oauth_error, check_url, form_urlencode,
-    parse_json_object,
+    HttpRequest, HttpResponse, check_oauth_error, check_url, parse_json_object,
 };
 use crate::oauth::jar;
 
@@ -54,26 +53,7 @@ pub fn par_request<R: CryptoRng + ?Sized>(
         }
         body.push((name.clone(), value.clone()));
     }
-    let mut headers = vec![
-        (
-            "Content-Type".to_owned(),
-            "application/x-www-form-urlencoded".to_owned(),
-        ),
-        ("Accept".to_owned(), "application/json".to_owned()),
-    ];
-    auth.apply(&mut body, &mut headers, endpoint, now, rng)?;
-    if !body.iter().any(|(n, _)| n == "client_id") {
-        // Basic authentication carries it in the header only; RFC 9126 §2.1 wants it in the
-        // body too (as in an authorization request).
-        body.push(("client_id".into(), auth.client_id().to_owned()));
-    }
-    let pairs: Vec<(&str, &str)> = body.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    Ok(HttpRequest {
-        method: Method::Post,
-        url: endpoint.to_owned(),
-        headers,
-        body: Some(form_urlencode(&pairs)),
-    })
+    crate::oauth::client_auth::authenticated_form_post(endpoint, body, auth, true, now, rng)
 }
 
 /// A successful pushed authorization response (RFC 9126 §2.2).

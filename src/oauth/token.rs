@@ -10,8 +10,7 @@ use crate::error::{Error, Result};
 use crate::json::Object;
 use crate::oauth::client_auth::ClientAuth;
 use crate::oauth::http::{
-    HttpRequest, HttpResponse, Method, check_oauth_error, check_url, form_urlencode,
-    parse_json_object,
+    HttpRequest, HttpResponse, check_oauth_error, check_url, parse_json_object,
 };
 use crate::oauth::pkce;
 
@@ -68,21 +67,7 @@ fn token_request<R: CryptoRng + ?Sized>(
         }
         body.push(((*name).into(), (*value).into()));
     }
-    let mut headers = vec![
-        (
-            "Content-Type".to_owned(),
-            "application/x-www-form-urlencoded".to_owned(),
-        ),
-        ("Accept".to_owned(), "application/json".to_owned()),
-    ];
-    auth.apply(&mut body, &mut headers, endpoint, now, rng)?;
-    let pairs: Vec<(&str, &str)> = body.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    Ok(HttpRequest {
-        method: Method::Post,
-        url: endpoint.to_owned(),
-        headers,
-        body: Some(form_urlencode(&pairs)),
-    })
+    crate::oauth::client_auth::authenticated_form_post(endpoint, body, auth, false, now, rng)
 }
 
 /// The access token request of the authorization code grant (RFC 6749 §4.1.3) with the PKCE
