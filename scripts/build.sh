@@ -14,6 +14,13 @@ cd "$root"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# One build at a time per checkout (two concurrent runs would trample pkg/gen and pkg/dist).
+if command -v flock >/dev/null 2>&1 && [ -z "${OIDCKIT_BUILD_LOCKED:-}" ]; then
+  mkdir -p target
+  export OIDCKIT_BUILD_LOCKED=1
+  exec flock target/.oidckit-build.lock bash "${BASH_SOURCE[0]}" "$@"
+fi
+
 # 1. Rust target.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "rustup target add wasm32-unknown-unknown"

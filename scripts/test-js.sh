@@ -50,15 +50,16 @@ dep_version() {
 JOSE_V="$(dep_version jose)"; JOSE_V="${JOSE_V:-^6}"
 PW_V="$(dep_version playwright-core)"; PW_V="${PW_V:-^1}"
 TS_V="$(dep_version typescript)"; TS_V="${TS_V:-latest}"
+OP_V="$(dep_version oidc-provider)"; OP_V="${OP_V:-^9}"
 
-say "install oidckit (tarball) + jose@$JOSE_V playwright-core@$PW_V typescript@$TS_V into $WORK"
+say "install oidckit (tarball) + jose@$JOSE_V playwright-core@$PW_V typescript@$TS_V oidc-provider@$OP_V into $WORK"
 cat > "$WORK/package.json" <<'JSON'
 { "name": "oidckit-test-consumer", "version": "0.0.0", "private": true }
 JSON
 (
   cd "$WORK"
   npm install --no-audit --no-fund --prefer-offline --loglevel=error \
-    "./$TARBALL_NAME" "jose@$JOSE_V" "playwright-core@$PW_V" "typescript@$TS_V"
+    "./$TARBALL_NAME" "jose@$JOSE_V" "playwright-core@$PW_V" "typescript@$TS_V" "oidc-provider@$OP_V"
 )
 INSTALLED="$WORK/node_modules/oidckit"
 [ -f "$INSTALLED/package.json" ] || { echo "oidckit was not installed by name" >&2; exit 1; }

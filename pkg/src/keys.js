@@ -1,6 +1,6 @@
 // Keys: the wasm-backed KeyObject, import / export / thumbprints / generation (jose names).
 
-import { WasmKey, jwkThumbprint, x509Thumbprint } from '../gen/oidckit.js';
+import { WasmKey, WasmPkcs12, jwkThumbprint, x509Thumbprint } from '../gen/oidckit.js';
 import { JOSENotSupported, argType, fromWasm, typeError } from './errors.js';
 import { encoder, isObject, toJson } from './util.js';
 
@@ -146,10 +146,67 @@ export function importJWK(jwk, alg, options) {
   return wrapKey(call(() => WasmKey.fromJwk(json, optionalAlg(alg), extractable)));
 }
 
-/** Imports a PKCS#8 `PRIVATE KEY` PEM. */
+/** Checks an options object: only `allowed` keys, each of its type ('string' | 'boolean'). */
+function checkedOptions(options, allowed) {
+  if (options === undefined) {
+    return {};
+  }
+  if (!isObject(options)) {
+    throw argType('"options" must be an object');
+  }
+  for (const k of Object.keys(options)) {
+    if (!Object.prototype.hasOwnProperty.call(allowed, k)) {
+      throw typeError(`unknown option "${k}"`);
+    }
+    const v = options[k];
+    if (v !== undefined && typeof v !== allowed[k]) {
+      throw argType(`"${k}" option must be a ${allowed[k]}`);
+    }
+  }
+  return options;
+}
+
+/**
+ * Imports a PKCS#8 PEM: `PRIVATE KEY`, or `ENCRYPTED PRIVATE KEY` with `options.passphrase`
+ * (PBES2: PBKDF2-HMAC-SHA1/SHA256 with AES-CBC or DES-EDE3-CBC).
+ */
 export function importPKCS8(pem, alg, options) {
-  const extractable = extractableOption(options, false);
-  return wrapKey(call(() => WasmKey.fromPkcs8(pemString(pem, 'pkcs8'), requiredAlg(alg), extractable)));
+  const { passphrase, extractable = false } = checkedOptions(options, { passphrase: 'string', extractable: 'boolean' });
+  return wrapKey(call(() => WasmKey.fromPkcs8(pemString(pem, 'pkcs8'), requiredAlg(alg), passphrase, extractable)));
+}
+
+/**
+ * Imports a password-protected PKCS#12 (.p12 / .pfx) file: `{ privateKey, certificate, chain }`,
+ * the certificate being the leaf's public key (with x5t, x5t#S256, x5c) and `chain` every
+ * certificate as PEM, leaf first. The MAC is verified first; a wrong password throws KeyInvalid.
+ */
+export function importPKCS12(pkcs12, password, options) {
+  let bytes = pkcs12;
+  if (bytes instanceof ArrayBuffer) {
+    bytes = new Uint8Array(bytes);
+  }
+  if (!(bytes instanceof Uint8Array)) {
+    throw argType('"pkcs12" must be a Uint8Array (or ArrayBuffer) of the .p12 / .pfx file');
+  }
+  if (typeof password !== 'string') {
+    throw argType('"password" must be a string');
+  }
+  const { alg, extractable = false } = checkedOptions(options, { alg: 'string', extractable: 'boolean' });
+  const parsed = call(() => WasmPkcs12.parse(bytes, password, alg, extractable));
+  try {
+    const chain = parsed.chain();
+    const privateKey = wrapKey(parsed.privateKey());
+    let certificate;
+    try {
+      certificate = wrapKey(parsed.certificate());
+    } catch (e) {
+      privateKey.free();
+      throw e;
+    }
+    return { privateKey, certificate, chain };
+  } finally {
+    parsed.free();
+  }
 }
 
 /** Imports an SPKI `PUBLIC KEY` PEM. */

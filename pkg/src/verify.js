@@ -1,5 +1,7 @@
 // jwtVerify and compactVerify: one wasm call for a KeyObject, a Uint8Array secret or a
-// createLocalJWKSet function; other functions are called as jose's getKey (sync or async).
+// createLocalJWKSet function; a createRemoteJWKSet function verifies with its whole current set
+// (a Promise; one reload on an unknown key, as the set's cooldown allows); other functions are
+// called as jose's getKey (sync or async).
 
 import * as wasm from '../gen/oidckit.js';
 import { JWSInvalid, argType, fromWasm } from './errors.js';
@@ -8,6 +10,7 @@ import { KeyObject, keyHandle, toHandle } from './keys.js';
 import { jwsVerifyOptions, jwtVerifyOptions } from './options.js';
 import { decoder, isObject } from './util.js';
 import { decodeJwt, decodeProtectedHeader } from './decode.js';
+import { isRemoteJWKSet, withRemoteKeys } from './remote-jwks.js';
 
 function tokenString(token) {
   if (typeof token === 'string') return token;
@@ -56,10 +59,18 @@ function jwtOnce(token, key, o) {
 
 /**
  * Verifies a JWT's signature and claims (RFC 7519 §7.2). Returns `{ payload, protectedHeader }`
- * (plus `key` when `key` is a function). Synchronous unless `key` is a function returning a
- * Promise.
+ * (plus `key` when `key` is a function). Synchronous unless `key` is a remote JWK Set
+ * (createRemoteJWKSet) or a function returning a Promise.
  */
 export function jwtVerify(jwt, key, options) {
+  if (isRemoteJWKSet(key)) {
+    // Everything, argument errors included, is a rejection of the returned Promise.
+    return (async () => {
+      const token = tokenString(jwt);
+      const o = jwtVerifyOptions(options);
+      return withRemoteKeys(key, (local) => jwtOnce(token, local, o));
+    })();
+  }
   const token = tokenString(jwt);
   const o = jwtVerifyOptions(options);
   if (typeof key === 'function' && key[JWKS] === undefined) {
@@ -108,9 +119,16 @@ function jwsOnce(token, key, json) {
 
 /**
  * Verifies a compact JWS (RFC 7515 §5.2). Returns `{ payload: Uint8Array, protectedHeader }`
- * (plus `key` when `key` is a function).
+ * (plus `key` when `key` is a function); a Promise of it for a remote JWK Set.
  */
 export function compactVerify(jws, key, options) {
+  if (isRemoteJWKSet(key)) {
+    return (async () => {
+      const token = tokenString(jws);
+      const json = jwsVerifyOptions(options);
+      return withRemoteKeys(key, (local) => jwsOnce(token, local, json));
+    })();
+  }
   const token = tokenString(jws);
   const json = jwsVerifyOptions(options);
   if (typeof key === 'function' && key[JWKS] === undefined) {

@@ -232,7 +232,9 @@ impl Key {
             "PRIVATE KEY" => inner_from_pkcs8_der(&first.der)?,
             "ENCRYPTED PRIVATE KEY" => {
                 return Err(Error::NotSupported(
-                    "encrypted PKCS#8 private keys are not supported yet".into(),
+                    "an encrypted PKCS#8 private key needs its passphrase: use \
+                     Key::from_encrypted_pkcs8_pem (importPKCS8 with { passphrase })"
+                        .into(),
                 ));
             }
             "RSA PRIVATE KEY" => {
@@ -283,7 +285,9 @@ impl Key {
         match blocks.first() {
             Some(b) if b.label == "PRIVATE KEY" => finish(inner_from_pkcs8_der(&b.der)?, Some(alg)),
             Some(b) if b.label == "ENCRYPTED PRIVATE KEY" => Err(Error::NotSupported(
-                "encrypted PKCS#8 private keys are not supported yet".into(),
+                "an encrypted PKCS#8 private key needs its passphrase: use \
+                 Key::from_encrypted_pkcs8_pem or Key::from_pkcs8_pem_with_passphrase"
+                    .into(),
             )),
             _ => Err(key_invalid(
                 "expected a PKCS#8 PEM document (\"-----BEGIN PRIVATE KEY-----\")",
@@ -635,7 +639,7 @@ fn key_invalid(msg: &str) -> Error {
     Error::KeyInvalid(msg.to_owned())
 }
 
-fn check_input_size(len: usize) -> Result<()> {
+pub(crate) fn check_input_size(len: usize) -> Result<()> {
     if len > MAX_PEM_BYTES {
         return Err(Error::KeyInvalid(format!(
             "key input larger than {MAX_PEM_BYTES} bytes is not accepted"
@@ -676,7 +680,7 @@ fn bind_alg(key: &mut Key, alg: Option<Alg>) -> Result<()> {
 }
 
 /// Wraps DER-imported material: size checks and algorithm binding.
-fn finish(inner: KeyInner, alg: Option<Alg>) -> Result<Key> {
+pub(crate) fn finish(inner: KeyInner, alg: Option<Alg>) -> Result<Key> {
     let mut key = Key::from_inner(inner);
     check_rsa_size(&key)?;
     bind_alg(&mut key, alg)?;
@@ -792,7 +796,7 @@ pub(crate) fn certificates_from_input(input: &[u8]) -> Result<Vec<Zeroizing<Vec<
     Ok(certs)
 }
 
-fn key_from_cert_chain(chain: &[&[u8]], alg: Option<Alg>) -> Result<Key> {
+pub(crate) fn key_from_cert_chain(chain: &[&[u8]], alg: Option<Alg>) -> Result<Key> {
     let Some(leaf) = chain.first() else {
         return Err(key_invalid("no certificate found"));
     };

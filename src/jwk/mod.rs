@@ -9,12 +9,15 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::jwa::{Alg, Family, MIN_RSA_BITS};
 
+mod encrypted;
 mod export;
 mod generate;
 mod import;
+pub mod pkcs12;
 mod set;
 mod thumbprint;
 
+pub use self::encrypted::MAX_KDF_ITERATIONS;
 pub use self::generate::GenerateOptions;
 pub use self::set::JwkSet;
 pub use self::thumbprint::{ThumbprintHash, X509ThumbprintHash, jwk_thumbprint, x509_thumbprint};

@@ -150,6 +150,28 @@ pub fn validate_authorization_response(
     expected_issuer: &str,
     iss_parameter_supported: bool,
 ) -> Result<AuthorizationResponse> {
+    validate_authorization_response_for(
+        params,
+        expected_state,
+        expected_issuer,
+        iss_parameter_supported,
+        false,
+    )
+}
+
+/// [`validate_authorization_response`] for a request whose `response_type` contains
+/// `id_token` (`expects_id_token`; OpenID Connect Core 1.0 §3.2, §3.3): such a response may
+/// omit the RFC 9207 `iss` parameter when it carries an `id_token`, whose `iss` Claim identifies
+/// the issuer and MUST then be validated exactly (OpenID Connect Core 1.0 §3.2.2.11 step 2,
+/// RFC 9207 §2.4; node `oidc-provider` omits the parameter in that case). For any other
+/// `response_type` an `id_token` parameter never stands in for `iss`.
+pub fn validate_authorization_response_for(
+    params: &[(String, String)],
+    expected_state: &str,
+    expected_issuer: &str,
+    iss_parameter_supported: bool,
+    expects_id_token: bool,
+) -> Result<AuthorizationResponse> {
     if expected_state.is_empty() || expected_issuer.is_empty() {
         return Err(Error::InvalidArgValue(
             "expected_state and expected_issuer must not be empty".into(),
@@ -170,7 +192,9 @@ pub fn validate_authorization_response(
                 "authorization response \"iss\" {iss:?} differs from the expected issuer {expected_issuer:?} (RFC 9207 §2.4)"
             )));
         }
-        None if iss_parameter_supported => {
+        None if iss_parameter_supported
+            && !(expects_id_token && get(params, "id_token").is_some()) =>
+        {
             return Err(Error::OAuthMissingRequiredParameter(
                 "authorization response \"iss\" is missing although the server supports it (RFC 9207 §2.4)".into(),
             ));
@@ -361,5 +385,19 @@ mod tests {
         ];
         let err = validate_authorization_response(&dup, "s", ISS, false).unwrap_err();
         assert_eq!(err.code(), "OAUTH_INVALID_RESPONSE");
+    }
+
+    #[test]
+    fn id_token_stands_in_for_iss_only_when_expected() {
+        let q = p("code=c&id_token=x.y.z&state=s");
+        assert!(validate_authorization_response_for(&q, "s", ISS, true, true).is_ok());
+        let err = validate_authorization_response_for(&q, "s", ISS, true, false).unwrap_err();
+        assert_eq!(err.code(), "OAUTH_MISSING_REQUIRED_PARAMETER");
+        let no_token = p("code=c&state=s");
+        let err = validate_authorization_response_for(&no_token, "s", ISS, true, true).unwrap_err();
+        assert_eq!(err.code(), "OAUTH_MISSING_REQUIRED_PARAMETER");
+        let wrong = p("code=c&id_token=x&state=s&iss=https%3A%2F%2Fevil");
+        let err = validate_authorization_response_for(&wrong, "s", ISS, true, true).unwrap_err();
+        assert_eq!(err.code(), "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED");
     }
 }

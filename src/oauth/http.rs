@@ -317,6 +317,55 @@ pub fn check_url(url: &str, allow_insecure_loopback: bool) -> Result<()> {
     )))
 }
 
+/// An endpoint URL plus the explicit opt-in for plain `http` on loopback hosts (RFC 8252 §8.3),
+/// the argument of the request builders (token, introspection, revocation, PAR, UserInfo,
+/// registration). A bare `&str` converts to an endpoint that must be https (RFC 6749 §3.1);
+/// [`Endpoint::insecure_loopback`] also accepts `http://localhost`, `http://127.0.0.0/8` and
+/// `http://[::1]`, for example a local test OP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint<'a> {
+    /// The endpoint URL (RFC 6749 §3.1).
+    pub url: &'a str,
+    /// Allow plain `http` on loopback hosts (RFC 8252 §8.3). Off for a bare `&str`.
+    pub allow_insecure_loopback: bool,
+}
+
+impl<'a> Endpoint<'a> {
+    /// An endpoint that must be https (RFC 6749 §3.1).
+    pub const fn https(url: &'a str) -> Self {
+        Self {
+            url,
+            allow_insecure_loopback: false,
+        }
+    }
+
+    /// An endpoint that may also be plain `http` on a loopback host (RFC 8252 §8.3).
+    pub const fn insecure_loopback(url: &'a str) -> Self {
+        Self {
+            url,
+            allow_insecure_loopback: true,
+        }
+    }
+
+    /// Checks the URL with [`check_url`] and returns it.
+    pub fn checked(self) -> Result<&'a str> {
+        check_url(self.url, self.allow_insecure_loopback)?;
+        Ok(self.url)
+    }
+}
+
+impl<'a> From<&'a str> for Endpoint<'a> {
+    fn from(url: &'a str) -> Self {
+        Self::https(url)
+    }
+}
+
+impl<'a> From<&'a String> for Endpoint<'a> {
+    fn from(url: &'a String) -> Self {
+        Self::https(url)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,5 +562,83 @@ mod tests {
             let err = check_url(bad, true).unwrap_err();
             assert_eq!(err.code(), "ERR_INVALID_ARG_VALUE", "{bad:?}");
         }
+    }
+
+    /// The request builders refuse `http://` unless the endpoint carries the explicit loopback
+    /// opt-in (RFC 8252 §8.3), and even then only for loopback hosts.
+    #[test]
+    fn builders_take_the_loopback_opt_in() {
+        use crate::oauth::client_auth::ClientAuth;
+        use crate::oauth::{introspection, jar, par, registration, revocation, token};
+        use crate::oidc::userinfo;
+        use crate::test_rng::TestRng;
+
+        let auth = ClientAuth::None {
+            client_id: "c".into(),
+        };
+        let mut rng = TestRng(7);
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let mut meta = Object::new();
+        meta.insert(
+            "redirect_uris".into(),
+            serde_json::json!(["http://127.0.0.1:8080/cb"]),
+        );
+        for (url, opt_in, ok) in [
+            ("http://127.0.0.1:9/t", false, false),
+            ("http://127.0.0.1:9/t", true, true),
+            ("http://localhost:9/t", true, true),
+            ("http://[::1]:9/t", true, true),
+            ("http://op.example/t", true, false),
+            ("https://op.example/t", false, true),
+        ] {
+            let ep = Endpoint {
+                url,
+                allow_insecure_loopback: opt_in,
+            };
+            let results = [
+                token::authorization_code_request(
+                    ep,
+                    "code",
+                    "https://rp/cb",
+                    verifier,
+                    &auth,
+                    0,
+                    &mut rng,
+                )
+                .map(|r| r.url),
+                token::refresh_token_request(ep, "rt", None, &auth, 0, &mut rng).map(|r| r.url),
+                token::generic_grant_request(ep, "urn:x", &[], &auth, 0, &mut rng).map(|r| r.url),
+                introspection::introspection_request(ep, "t", None, &auth, 0, &mut rng)
+                    .map(|r| r.url),
+                revocation::revocation_request(ep, "t", None, &auth, 0, &mut rng).map(|r| r.url),
+                par::par_request(ep, &[], &auth, 0, &mut rng).map(|r| r.url),
+                userinfo::userinfo_request(ep, "at", "bearer").map(|r| r.url),
+                registration::registration_request(ep, &meta, None).map(|r| r.url),
+                jar::authorization_url_with_request_uri(ep, "c", "urn:r"),
+            ];
+            for (i, r) in results.iter().enumerate() {
+                match r {
+                    Ok(u) => {
+                        assert!(ok, "{url} opt-in={opt_in} builder {i} accepted");
+                        assert!(u.starts_with(url), "{u}");
+                    }
+                    Err(e) => {
+                        assert!(!ok, "{url} opt-in={opt_in} builder {i}: {e}");
+                        assert_eq!(e.code(), "OAUTH_HTTP_REQUEST_FORBIDDEN");
+                    }
+                }
+            }
+        }
+        // A bare &str never allows http.
+        assert!(
+            token::refresh_token_request("http://127.0.0.1/t", "rt", None, &auth, 0, &mut rng)
+                .is_err()
+        );
+        assert!(!Endpoint::from("x").allow_insecure_loopback);
+        assert!(
+            Endpoint::insecure_loopback("http://127.0.0.1/")
+                .checked()
+                .is_ok()
+        );
     }
 }

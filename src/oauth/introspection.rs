@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::json::Object;
 use crate::oauth::client_auth::ClientAuth;
 use crate::oauth::http::{
-    HttpRequest, HttpResponse, check_oauth_error, check_url, parse_json_object,
+    Endpoint, HttpRequest, HttpResponse, check_oauth_error, parse_json_object,
 };
 
 /// Builds a `POST` with a `token` (and optional `token_type_hint`) form body, `Accept:
@@ -17,14 +17,14 @@ use crate::oauth::http::{
 /// `aud`): the shared shape of the introspection (RFC 7662 §2.1) and revocation (RFC 7009
 /// §2.1) requests.
 pub(crate) fn token_form_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+    endpoint: Endpoint<'_>,
     token: &str,
     token_type_hint: Option<&str>,
     auth: &ClientAuth,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<HttpRequest> {
-    check_url(endpoint, false)?;
+    let endpoint = endpoint.checked()?;
     if token.is_empty() {
         return Err(Error::InvalidArgValue(
             "the \"token\" parameter must not be empty (RFC 7662 §2.1, RFC 7009 §2.1)".into(),
@@ -47,15 +47,15 @@ pub(crate) fn token_form_request<R: CryptoRng + ?Sized>(
 /// §4.1.2) as an `application/x-www-form-urlencoded` body, authenticated with `auth` (RFC 7662
 /// §2.1 requires the caller to be authorized). An empty token or hint is
 /// [`Error::InvalidArgValue`].
-pub fn introspection_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn introspection_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     token: &str,
     token_type_hint: Option<&str>,
     auth: &ClientAuth,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<HttpRequest> {
-    token_form_request(endpoint, token, token_type_hint, auth, now, rng)
+    token_form_request(endpoint.into(), token, token_type_hint, auth, now, rng)
 }
 
 /// An introspection response (RFC 7662 §2.2). Only `active` is required; the other members are

@@ -161,8 +161,11 @@ pub fn create_request_object<R: CryptoRng + ?Sized>(
 
 /// Appends `pairs` to the (https) endpoint, keeping its own query (RFC 6749 §3.1) and refusing
 /// a parameter it already has.
-pub(crate) fn url_with_pairs(endpoint: &str, pairs: &[(&str, &str)]) -> Result<String> {
-    http::check_url(endpoint, false)?;
+pub(crate) fn url_with_pairs(
+    endpoint: http::Endpoint<'_>,
+    pairs: &[(&str, &str)],
+) -> Result<String> {
+    let endpoint = endpoint.checked()?;
     for (name, value) in pairs {
         if value.is_empty() {
             return Err(bad(format!("the {name:?} parameter must not be empty")));
@@ -188,13 +191,13 @@ pub(crate) fn url_with_pairs(endpoint: &str, pairs: &[(&str, &str)]) -> Result<S
 
 /// The authorization URL passing a Request Object by value (RFC 9101 §5.1): the (https)
 /// endpoint plus `client_id` and `request`. Empty values and a non-https endpoint are refused.
-pub fn authorization_url_with_request(
-    endpoint: &str,
+pub fn authorization_url_with_request<'e>(
+    endpoint: impl Into<http::Endpoint<'e>>,
     client_id: &str,
     request_object: &str,
 ) -> Result<String> {
     url_with_pairs(
-        endpoint,
+        endpoint.into(),
         &[("client_id", client_id), ("request", request_object)],
     )
 }
@@ -202,13 +205,13 @@ pub fn authorization_url_with_request(
 /// The authorization URL passing a Request Object by reference (RFC 9101 §5.2): the (https)
 /// endpoint plus `client_id` and `request_uri`. Empty values and a non-https endpoint are
 /// refused.
-pub fn authorization_url_with_request_uri(
-    endpoint: &str,
+pub fn authorization_url_with_request_uri<'e>(
+    endpoint: impl Into<http::Endpoint<'e>>,
     client_id: &str,
     request_uri: &str,
 ) -> Result<String> {
     url_with_pairs(
-        endpoint,
+        endpoint.into(),
         &[("client_id", client_id), ("request_uri", request_uri)],
     )
 }

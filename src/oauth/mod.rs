@@ -19,6 +19,7 @@
 //! - [`access_token`]: JWT access token validation (RFC 9068 §4) and its RFC 6750 §3.1 errors.
 //! - [`jar`]: signed Request Objects, by value or by reference (RFC 9101 §4, §5, OIDC Core §6.1).
 //! - [`par`]: pushed authorization requests (RFC 9126 §2, §4).
+//! - [`dpop`]: DPoP proofs, their verification, nonces and `cnf.jkt` binding (RFC 9449).
 //! - [`registration`]: dynamic client registration (RFC 7591 §3, OIDC Dynamic Registration §3).
 
 pub mod access_token;
@@ -27,6 +28,7 @@ pub mod bearer;
 pub mod callback;
 pub mod client_auth;
 pub mod discovery;
+pub mod dpop;
 pub mod http;
 pub mod introspection;
 pub mod jar;

@@ -9,7 +9,7 @@ use crate::UnixTime;
 use crate::error::{Error, Result};
 use crate::oauth::client_auth::ClientAuth;
 use crate::oauth::http::{
-    HttpRequest, HttpResponse, check_oauth_error, check_url, parse_json_object,
+    Endpoint, HttpRequest, HttpResponse, check_oauth_error, parse_json_object,
 };
 use crate::oauth::jar;
 
@@ -20,14 +20,14 @@ use crate::oauth::jar;
 ///
 /// Refused with [`Error::InvalidArgValue`]: a `request_uri` parameter (RFC 9126 §2.1), empty or
 /// repeated names, client authentication parameters (they come from `auth`).
-pub fn par_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn par_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     params: &[(String, String)],
     auth: &ClientAuth,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<HttpRequest> {
-    check_url(endpoint, false)?;
+    let endpoint = endpoint.into().checked()?;
     let mut body: Vec<(String, String)> = Vec::with_capacity(params.len() + 3);
     for (name, value) in params {
         if name == "request_uri" {
@@ -115,6 +115,10 @@ pub fn process_par_response(resp: &HttpResponse) -> Result<ParResponse> {
 
 /// The authorization URL after a pushed request (RFC 9126 §4): the (https) endpoint plus
 /// `client_id` and the `request_uri` of the [`ParResponse`].
-pub fn authorization_url_par(endpoint: &str, client_id: &str, request_uri: &str) -> Result<String> {
+pub fn authorization_url_par<'e>(
+    endpoint: impl Into<crate::oauth::http::Endpoint<'e>>,
+    client_id: &str,
+    request_uri: &str,
+) -> Result<String> {
     jar::authorization_url_with_request_uri(endpoint, client_id, request_uri)
 }

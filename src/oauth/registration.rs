@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::json::Object;
 use crate::oauth::http::{
-    HttpRequest, HttpResponse, Method, check_oauth_error, check_url, parse_json_object,
+    Endpoint, HttpRequest, HttpResponse, Method, check_oauth_error, check_url, parse_json_object,
 };
 
 /// Checks the `redirect_uris` client metadata (RFC 7591 §2, OpenID Connect Dynamic Client
@@ -44,12 +44,12 @@ fn check_redirect_uris(metadata: &Object) -> Result<()> {
 /// loopback `http`) URIs without fragment ([`Error::InvalidArgValue`] or
 /// [`Error::OAuthHttpRequestForbidden`]), an empty initial access token, server-issued members
 /// (`client_id`, `client_secret`, `registration_access_token`) in the metadata.
-pub fn registration_request(
-    endpoint: &str,
+pub fn registration_request<'e>(
+    endpoint: impl Into<Endpoint<'e>>,
     metadata: &Object,
     initial_access_token: Option<&str>,
 ) -> Result<HttpRequest> {
-    check_url(endpoint, false)?;
+    let endpoint = endpoint.into().checked()?;
     check_redirect_uris(metadata)?;
     for name in ["client_id", "client_secret", "registration_access_token"] {
         if metadata.contains_key(name) {

@@ -6,7 +6,9 @@ use rand_core::CryptoRng;
 use crate::UnixTime;
 use crate::error::{Error, Result};
 use crate::oauth::client_auth::ClientAuth;
-use crate::oauth::http::{HttpRequest, HttpResponse, check_oauth_error, parse_json_object};
+use crate::oauth::http::{
+    Endpoint, HttpRequest, HttpResponse, check_oauth_error, parse_json_object,
+};
 use crate::oauth::introspection::token_form_request;
 
 /// Builds a revocation request (RFC 7009 §2.1): `POST` to the (https) endpoint with the
@@ -14,15 +16,15 @@ use crate::oauth::introspection::token_form_request;
 /// §2.1, §4.1.2) as an `application/x-www-form-urlencoded` body, authenticated with `auth`
 /// (public clients send their `client_id` with [`ClientAuth::None`], RFC 7009 §5). An empty
 /// token or hint is [`Error::InvalidArgValue`].
-pub fn revocation_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn revocation_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     token: &str,
     token_type_hint: Option<&str>,
     auth: &ClientAuth,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<HttpRequest> {
-    token_form_request(endpoint, token, token_type_hint, auth, now, rng)
+    token_form_request(endpoint.into(), token, token_type_hint, auth, now, rng)
 }
 
 /// Processes a revocation response (RFC 7009 §2.2, §2.2.1): 200 means the token was revoked

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::json::Object;
 use crate::oauth::client_auth::ClientAuth;
 use crate::oauth::http::{
-    HttpRequest, HttpResponse, check_oauth_error, check_url, parse_json_object,
+    Endpoint, HttpRequest, HttpResponse, check_oauth_error, parse_json_object,
 };
 use crate::oauth::pkce;
 
@@ -43,14 +43,14 @@ fn non_empty(name: &str, value: &str) -> Result<()> {
 /// `application/x-www-form-urlencoded` body, `Accept: application/json`, and the client
 /// authentication of `auth` (assertions get the endpoint as `aud`, OpenID Connect Core 1.0 §9).
 fn token_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+    endpoint: Endpoint<'_>,
     grant_type: &str,
     params: &[(&str, &str)],
     auth: &ClientAuth,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<HttpRequest> {
-    check_url(endpoint, false)?;
+    let endpoint = endpoint.checked()?;
     non_empty("grant_type", grant_type)?;
     let mut body: Vec<(String, String)> = Vec::with_capacity(params.len() + 4);
     body.push(("grant_type".into(), grant_type.into()));
@@ -74,8 +74,8 @@ fn token_request<R: CryptoRng + ?Sized>(
 /// `code_verifier` (RFC 7636 §4.5), which is required (RFC 9700 §2.1.1) and checked against
 /// RFC 7636 §4.1. `redirect_uri` must be the one of the authorization request.
 #[allow(clippy::too_many_arguments)]
-pub fn authorization_code_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn authorization_code_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     code: &str,
     redirect_uri: &str,
     code_verifier: &str,
@@ -87,7 +87,7 @@ pub fn authorization_code_request<R: CryptoRng + ?Sized>(
     non_empty("redirect_uri", redirect_uri)?;
     pkce::check_code_verifier(code_verifier)?;
     token_request(
-        endpoint,
+        endpoint.into(),
         "authorization_code",
         &[
             ("code", code),
@@ -101,8 +101,8 @@ pub fn authorization_code_request<R: CryptoRng + ?Sized>(
 }
 
 /// A refresh request (RFC 6749 §6), optionally narrowing the `scope` (RFC 6749 §3.3).
-pub fn refresh_token_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn refresh_token_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     refresh_token: &str,
     scope: Option<&str>,
     auth: &ClientAuth,
@@ -112,13 +112,13 @@ pub fn refresh_token_request<R: CryptoRng + ?Sized>(
     non_empty("refresh_token", refresh_token)?;
     let mut params = vec![("refresh_token", refresh_token)];
     push_scope(&mut params, scope)?;
-    token_request(endpoint, "refresh_token", &params, auth, now, rng)
+    token_request(endpoint.into(), "refresh_token", &params, auth, now, rng)
 }
 
 /// A client credentials grant request (RFC 6749 §4.4.2). RFC 6749 §4.4 requires a
 /// confidential client: [`ClientAuth::None`] is refused with [`Error::InvalidArgValue`].
-pub fn client_credentials_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn client_credentials_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     scope: Option<&str>,
     auth: &ClientAuth,
     now: UnixTime,
@@ -131,14 +131,21 @@ pub fn client_credentials_request<R: CryptoRng + ?Sized>(
     }
     let mut params = Vec::new();
     push_scope(&mut params, scope)?;
-    token_request(endpoint, "client_credentials", &params, auth, now, rng)
+    token_request(
+        endpoint.into(),
+        "client_credentials",
+        &params,
+        auth,
+        now,
+        rng,
+    )
 }
 
 /// A resource owner password credentials grant request (RFC 6749 §4.3.2). RFC 9700 §2.4 says
 /// this grant MUST NOT be used; it exists for legacy servers only.
 #[allow(clippy::too_many_arguments)]
-pub fn password_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn password_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     username: &str,
     password: &str,
     scope: Option<&str>,
@@ -149,13 +156,13 @@ pub fn password_request<R: CryptoRng + ?Sized>(
     non_empty("username", username)?;
     let mut params = vec![("username", username), ("password", password)];
     push_scope(&mut params, scope)?;
-    token_request(endpoint, "password", &params, auth, now, rng)
+    token_request(endpoint.into(), "password", &params, auth, now, rng)
 }
 
 /// A JWT bearer authorization grant request (RFC 7523 §2.1): `assertion` is a JWT, e.g. from
 /// [`crate::oauth::client_auth::create_jwt_bearer_assertion`].
-pub fn jwt_bearer_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn jwt_bearer_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     assertion: &str,
     scope: Option<&str>,
     auth: &ClientAuth,
@@ -165,21 +172,28 @@ pub fn jwt_bearer_request<R: CryptoRng + ?Sized>(
     non_empty("assertion", assertion)?;
     let mut params = vec![("assertion", assertion)];
     push_scope(&mut params, scope)?;
-    token_request(endpoint, GRANT_TYPE_JWT_BEARER, &params, auth, now, rng)
+    token_request(
+        endpoint.into(),
+        GRANT_TYPE_JWT_BEARER,
+        &params,
+        auth,
+        now,
+        rng,
+    )
 }
 
 /// A request for any other grant type (RFC 6749 §4.5), e.g. token exchange (RFC 8693 §2.1,
 /// [`GRANT_TYPE_TOKEN_EXCHANGE`]). `params` must not repeat `grant_type` or a client
 /// authentication parameter, nor a name twice.
-pub fn generic_grant_request<R: CryptoRng + ?Sized>(
-    endpoint: &str,
+pub fn generic_grant_request<'e, R: CryptoRng + ?Sized>(
+    endpoint: impl Into<Endpoint<'e>>,
     grant_type: &str,
     params: &[(&str, &str)],
     auth: &ClientAuth,
     now: UnixTime,
     rng: &mut R,
 ) -> Result<HttpRequest> {
-    token_request(endpoint, grant_type, params, auth, now, rng)
+    token_request(endpoint.into(), grant_type, params, auth, now, rng)
 }
 
 fn push_scope<'a>(params: &mut Vec<(&'static str, &'a str)>, scope: Option<&'a str>) -> Result<()> {

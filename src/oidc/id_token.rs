@@ -296,6 +296,52 @@ pub fn validate_id_token(
     Ok(verified)
 }
 
+/// Which ID Tokens [`check_id_token_continuity`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuity {
+    /// An ID Token from a refresh against the one of the original authentication (OpenID
+    /// Connect Core 1.0 §12.2): `iss`, `sub`, `aud`, and `azp` / `auth_time` when the original
+    /// has them, must be the same.
+    Refresh,
+    /// The token endpoint's ID Token against the authorization endpoint's in the hybrid flow
+    /// (OpenID Connect Core 1.0 §3.3.3.6): `iss` and `sub` must be identical.
+    Hybrid,
+}
+
+/// Checks that `new` (the verified claims of an ID Token) continues `original` (OpenID Connect
+/// Core 1.0 §12.2 for [`Continuity::Refresh`], §3.3.3.6 for [`Continuity::Hybrid`]). A
+/// difference is [`Error::OAuthJsonAttributeComparisonFailed`] naming the claim; the claims'
+/// values are compared as JSON values (`aud` as given, string or array).
+pub fn check_id_token_continuity(original: &Object, new: &Object, kind: Continuity) -> Result<()> {
+    let always: &[&str] = match kind {
+        Continuity::Refresh => &["iss", "sub", "aud"],
+        Continuity::Hybrid => &["iss", "sub"],
+    };
+    for claim in always {
+        if original.get(*claim) != new.get(*claim) {
+            return Err(Error::OAuthJsonAttributeComparisonFailed(format!(
+                "the new ID Token's \"{claim}\" differs from the original ID Token's (OpenID Connect Core 1.0 {})",
+                if kind == Continuity::Refresh {
+                    "§12.2"
+                } else {
+                    "§3.3.3.6"
+                }
+            )));
+        }
+    }
+    if kind == Continuity::Refresh {
+        for claim in ["azp", "auth_time"] {
+            let before = original.get(claim);
+            if before.is_some() && new.get(claim).is_some_and(|after| Some(after) != before) {
+                return Err(Error::OAuthJsonAttributeComparisonFailed(format!(
+                    "the refreshed ID Token's \"{claim}\" differs from the original ID Token's (OpenID Connect Core 1.0 §12.2)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,5 +389,47 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("<redacted>"));
+    }
+
+    fn obj(v: serde_json::Value) -> Object {
+        match v {
+            Value::Object(o) => o,
+            _ => Object::new(),
+        }
+    }
+
+    #[test]
+    fn continuity_refresh_and_hybrid() {
+        let original = obj(serde_json::json!({
+            "iss": "https://op", "sub": "u1", "aud": "c", "azp": "c", "auth_time": 10, "iat": 1
+        }));
+        let same = obj(serde_json::json!({
+            "iss": "https://op", "sub": "u1", "aud": "c", "auth_time": 10, "iat": 2
+        }));
+        assert!(check_id_token_continuity(&original, &same, Continuity::Refresh).is_ok());
+        for (claim, value) in [
+            ("sub", serde_json::json!("u2")),
+            ("iss", serde_json::json!("https://other")),
+            ("aud", serde_json::json!(["c", "d"])),
+            ("azp", serde_json::json!("d")),
+            ("auth_time", serde_json::json!(11)),
+        ] {
+            let mut changed = same.clone();
+            changed.insert(claim.into(), value);
+            let err =
+                check_id_token_continuity(&original, &changed, Continuity::Refresh).unwrap_err();
+            assert_eq!(
+                err.code(),
+                "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED",
+                "{claim}"
+            );
+            assert!(err.to_string().contains(claim), "{claim}");
+        }
+        let mut other_aud = same.clone();
+        other_aud.insert("aud".into(), serde_json::json!(["c", "d"]));
+        assert!(check_id_token_continuity(&original, &other_aud, Continuity::Hybrid).is_ok());
+        let mut other_sub = same;
+        other_sub.insert("sub".into(), serde_json::json!("u2"));
+        assert!(check_id_token_continuity(&original, &other_sub, Continuity::Hybrid).is_err());
     }
 }

@@ -11,4 +11,6 @@ pub mod id_token;
 pub mod logout_token;
 pub mod userinfo;
 
-pub use id_token::{IdTokenValidation, token_hash, validate_id_token};
+pub use id_token::{
+    Continuity, IdTokenValidation, check_id_token_continuity, token_hash, validate_id_token,
+};

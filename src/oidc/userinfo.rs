@@ -13,7 +13,7 @@ use crate::jwa::Alg;
 use crate::jws::{self, KeySource};
 use crate::jwt;
 use crate::oauth::http::{
-    HttpRequest, HttpResponse, MAX_BODY_LENGTH, Method, check_oauth_error, check_url,
+    Endpoint, HttpRequest, HttpResponse, MAX_BODY_LENGTH, Method, check_oauth_error,
     parse_json_object,
 };
 
@@ -68,13 +68,13 @@ fn is_b64token(token: &str) -> bool {
 /// `token_type` of the token response (RFC 6749 §5.1), case-insensitive: `bearer` gives the
 /// `Bearer` scheme, `dpop` the `DPoP` scheme (RFC 9449 §7.1; the caller adds the `DPoP` proof
 /// header). Another type, an empty token or one that is not a `b64token` (RFC 6750 §2.1) is
-/// [`Error::InvalidArgValue`]; a non-https endpoint is refused by [`check_url`].
-pub fn userinfo_request(
-    endpoint: &str,
+/// [`Error::InvalidArgValue`]; a non-https endpoint is refused by [`Endpoint::checked`].
+pub fn userinfo_request<'e>(
+    endpoint: impl Into<Endpoint<'e>>,
     access_token: &str,
     token_type: &str,
 ) -> Result<HttpRequest> {
-    check_url(endpoint, false)?;
+    let endpoint = endpoint.into().checked()?;
     let scheme = if token_type.eq_ignore_ascii_case("bearer") {
         "Bearer"
     } else if token_type.eq_ignore_ascii_case("dpop") {

@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{JsResult, js, parse_alg, parse_opt_alg, rng};
 use crate::error::Error;
+use crate::jwk::pkcs12::{self, Pkcs12};
 use crate::jwk::{
     GenerateOptions, JwkSet, Key, KeyKind, ThumbprintHash, X509ThumbprintHash, jwk_thumbprint,
     x509_thumbprint,
@@ -92,11 +93,22 @@ impl WasmKey {
         Ok(wrap(js(Key::from_pem(pem, alg))?, extractable))
     }
 
-    /// Imports a PKCS#8 `PRIVATE KEY` PEM (RFC 5958, jose's `importPKCS8`).
+    /// Imports a PKCS#8 `PRIVATE KEY` PEM (RFC 5958, jose's `importPKCS8`), or an
+    /// `ENCRYPTED PRIVATE KEY` PEM with its passphrase (RFC 5958 §3, RFC 8018 PBES2).
     #[wasm_bindgen(js_name = fromPkcs8)]
-    pub fn from_pkcs8(pem: &str, alg: &str, extractable: Option<bool>) -> JsResult<WasmKey> {
+    pub fn from_pkcs8(
+        pem: &str,
+        alg: &str,
+        passphrase: Option<String>,
+        extractable: Option<bool>,
+    ) -> JsResult<WasmKey> {
         let alg = js(parse_alg(alg))?;
-        Ok(wrap(js(Key::from_pkcs8_pem(pem, alg))?, extractable))
+        let key = js(Key::from_pkcs8_pem_with_passphrase(
+            pem,
+            alg,
+            passphrase.as_deref(),
+        ))?;
+        Ok(wrap(key, extractable))
     }
 
     /// Imports an SPKI `PUBLIC KEY` PEM (RFC 5280 §4.1.2.7, jose's `importSPKI`).
@@ -272,5 +284,50 @@ impl WasmJwkSet {
             .iter()
             .position(|k| core::ptr::eq(k, key))
             .and_then(|i| u32::try_from(i).ok())
+    }
+}
+
+/// The content of a PKCS#12 file (RFC 7292), behind the JavaScript `importPKCS12`.
+#[wasm_bindgen]
+pub struct WasmPkcs12 {
+    parsed: Pkcs12,
+}
+
+#[wasm_bindgen]
+impl WasmPkcs12 {
+    /// Parses a PKCS#12 file protected by `password` (MAC verified first). `alg`, when given,
+    /// binds both keys; `extractable` applies to the private key.
+    pub fn parse(
+        bytes: &[u8],
+        password: &str,
+        alg: Option<String>,
+        extractable: Option<bool>,
+    ) -> JsResult<WasmPkcs12> {
+        let alg = js(parse_opt_alg(alg))?;
+        let mut parsed = js(pkcs12::parse(bytes, password, alg))?;
+        if let Some(e) = extractable {
+            parsed.private_key.meta.extractable = e;
+        }
+        Ok(WasmPkcs12 { parsed })
+    }
+
+    /// The private key.
+    #[wasm_bindgen(js_name = privateKey)]
+    pub fn private_key(&self) -> WasmKey {
+        WasmKey {
+            key: self.parsed.private_key.clone(),
+        }
+    }
+
+    /// The leaf certificate's public key (with `x5c`, `x5t`, `x5t#S256`).
+    pub fn certificate(&self) -> WasmKey {
+        WasmKey {
+            key: self.parsed.certificate.clone(),
+        }
+    }
+
+    /// Every certificate as PEM, leaf first.
+    pub fn chain(&self) -> Vec<String> {
+        self.parsed.chain_pem()
     }
 }

@@ -29,8 +29,10 @@ use crate::UnixTime;
 use crate::error::Error;
 use crate::jwa::Alg;
 
+mod dpop;
 mod jose;
 mod keys;
+mod oauth;
 
 /// Converts a crate [`Error`] into the JavaScript value thrown across the boundary: an `Error`
 /// with `code` (and `claim` / `reason` for claim failures). The JavaScript layer maps `code` to
