@@ -28,6 +28,8 @@ const seeds = {
   jwks_parse: new Map(),
   pem_import: new Map(),
   x509_import: new Map(),
+  pkcs12_parse: new Map(),
+  oauth_responses: new Map(),
 };
 
 function add(target, data) {
@@ -197,10 +199,47 @@ try {
     }
     const cert = ossl('req', '-new', '-x509', '-key', `${name}.pem`, '-subj', `/CN=${name}`, '-days', '1').toString();
     addPem(cert);
+    if (name === 'rsa' || name === 'p256') {
+      // PKCS#12 (modern and legacy) and encrypted PKCS#8 DER, all with the fuzz target's password.
+      writeFileSync(join(dir, `${name}.crt`), cert);
+      for (const extra of [[], ['-legacy'], ['-iter', '1', '-macsaltlen', '8']]) {
+        try {
+          add('pkcs12_parse', ossl('pkcs12', '-export', ...extra, '-inkey', `${name}.pem`, '-in', `${name}.crt`, '-passout', 'pass:fuzz'));
+        } catch {
+          // -legacy needs OpenSSL 3's legacy provider; skip when absent.
+        }
+      }
+      for (const v2 of [['-v2', 'aes-256-cbc'], ['-v2', 'des3'], ['-v2', 'aes-128-cbc', '-v2prf', 'hmacWithSHA1']]) {
+        add('pkcs12_parse', ossl('pkcs8', '-topk8', '-in', `${name}.pem`, '-outform', 'DER', ...v2, '-iter', '1', '-passout', 'pass:fuzz'));
+      }
+    }
   }
   rmSync(dir, { recursive: true, force: true });
 } catch (e) {
   console.error(`gen-seeds: openssl seeds skipped (${e.message.split('\n')[0]})`);
+}
+
+// OAuth responses: the first byte picks processor (low nibble) and status (high nibble).
+{
+  const sel = (proc, hi = 0) => Buffer.from([(hi << 4) | proc]);
+  const json = (proc, obj, hi = 0) => add('oauth_responses', Buffer.concat([sel(proc, hi), Buffer.from(JSON.stringify(obj))]));
+  json(0, { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', id_token: 'a.b.c', scope: 'openid' });
+  json(0, { error: 'invalid_grant', error_description: 'expired', error_uri: 'https://op.example/e' }, 12);
+  json(1, { issuer: 'https://op.example', authorization_endpoint: 'https://op.example/auth', token_endpoint: 'https://op.example/token', jwks_uri: 'https://op.example/jwks', response_types_supported: ['code'], authorization_response_iss_parameter_supported: true });
+  json(2, { active: true, sub: 'u', client_id: 'c', scope: 'a b', exp: 1300819380, cnf: { jkt: 'x' } });
+  json(3, { request_uri: 'urn:ietf:params:oauth:request_uri:abc', expires_in: 60 }, 10);
+  json(4, { client_id: 'c', client_secret: 's', redirect_uris: ['https://app.example/cb'] }, 10);
+  json(5, { sub: 'sub', name: 'n', email: 'e@example.com' });
+  json(6, { error: 'use_dpop_nonce' }, 12);
+  const cb = (proc, text) => add('oauth_responses', Buffer.concat([sel(proc), Buffer.from(text)]));
+  cb(8, 'https://app.example/cb?code=c&state=state&iss=https%3A%2F%2Fop.example');
+  cb(9, '#id_token=a.b.c&access_token=at&token_type=Bearer&state=state');
+  cb(10, 'error=access_denied&error_description=no&state=state&iss=https%3A%2F%2Fop.example');
+  cb(12, '?code=c&state=state&state=again');
+  for (const t of seeds.jwt_decode.keys()) {
+    cb(15, seeds.jwt_decode.get(t));
+    if (seeds.oauth_responses.size > 40) break;
+  }
 }
 
 let total = 0;

@@ -22,7 +22,7 @@ BUDGET="${FUZZ_BUDGET:-1800}"
 JOBS="${FUZZ_JOBS:-2}"
 START=$(date +%s)
 
-ALL_TARGETS=(jws_verify_hs256 jwt_verify_hs256 jwt_verify_es256_jwks jwt_decode jwk_parse jwks_parse pem_import x509_import)
+ALL_TARGETS=(jws_verify_hs256 jwt_verify_hs256 jwt_verify_es256_jwks jwt_decode jwk_parse jwks_parse pem_import x509_import pkcs12_parse oauth_responses)
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
 # -max_len per target: tokens and keys are small; JWK Sets and PEM/DER certificates are larger.
@@ -31,7 +31,8 @@ max_len() {
     jws_* | jwt_*) echo 4096 ;;
     jwk_parse) echo 8192 ;;
     jwks_parse) echo 16384 ;;
-    pem_import | x509_import) echo 8192 ;;
+    pem_import | x509_import | pkcs12_parse) echo 8192 ;;
+    oauth_responses) echo 8192 ;;
     *) echo 4096 ;;
   esac
 }

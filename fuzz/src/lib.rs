@@ -107,3 +107,70 @@ pub fn x509_import(data: &[u8]) {
         let _ = k.to_jwk();
     }
 }
+
+/// Target `pkcs12_parse`: PKCS#12 (RFC 7292) and encrypted PKCS#8 (RFC 5958 §3, RFC 8018) input
+/// with a fixed password: MAC check, key derivation, decryption and ASN.1 parsing of hostile
+/// bytes must fail cleanly.
+pub fn pkcs12_parse(data: &[u8]) {
+    let _ = oidckit::jwk::pkcs12::parse(data, "fuzz", None);
+    let _ = Key::from_encrypted_pkcs8_der(data, "fuzz", None);
+}
+
+/// Target `oauth_responses`: the response processors of the OAuth engine on hostile HTTP
+/// responses. The first byte picks the processor and the status, the rest is the body.
+pub fn oauth_responses(data: &[u8]) {
+    use oidckit::oauth::{callback, discovery, http, introspection, par, registration, token};
+    let Some((&sel, body)) = data.split_first() else {
+        return;
+    };
+    let status = match sel >> 4 {
+        0..=9 => 200,
+        10 | 11 => 201,
+        12 | 13 => 400,
+        _ => 401,
+    };
+    let resp = http::HttpResponse {
+        status,
+        headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+        body: body.to_vec(),
+    };
+    match sel & 0x0f {
+        0 => drop(token::process_token_response(&resp)),
+        1 => drop(discovery::process_discovery_response(
+            "https://op.example",
+            &resp,
+            &discovery::DiscoveryOptions::default(),
+        )),
+        2 => drop(introspection::process_introspection_response(&resp)),
+        3 => drop(par::process_par_response(&resp)),
+        4 => drop(registration::process_registration_response(&resp)),
+        5 => drop(oidckit::oidc::userinfo::process_userinfo_response(
+            &resp,
+            "sub",
+            Some(hs256_key()),
+            &oidckit::oidc::userinfo::UserinfoValidation::new(NOW),
+        )),
+        6 => drop(oidckit::oauth::dpop::is_use_dpop_nonce_error(&resp)),
+        _ => {
+            if let Some(s) = text(body) {
+                let input = match sel & 0x03 {
+                    0 => callback::CallbackInput::Query(s),
+                    1 => callback::CallbackInput::Fragment(s),
+                    _ => callback::CallbackInput::FormPost(s),
+                };
+                if let Ok(params) = callback::parse_callback(input) {
+                    let _ = callback::validate_authorization_response(
+                        &params,
+                        "state",
+                        "https://op.example",
+                        sel & 0x04 != 0,
+                    );
+                }
+                let _ = oidckit::oauth::dpop::verify_proof(
+                    s,
+                    &oidckit::oauth::dpop::DpopValidation::new("POST", "https://rs.example/r", NOW),
+                );
+            }
+        }
+    }
+}
