@@ -718,3 +718,59 @@ fn eddsa_hashes_and_misconfiguration() {
         );
     }
 }
+
+/// Cross-JWT confusion (security.md row 23, RFC 8725 §3.11): a token explicitly typed as
+/// another kind of JWT (`logout+jwt`, `at+jwt`, `dpop+jwt`) is not an ID Token even when its
+/// signature, issuer and audience are right; untyped, `JWT` and `application/jwt` are accepted.
+#[test]
+fn explicitly_typed_other_jwts_are_not_id_tokens() {
+    let op = Op::new();
+    for typ in [
+        "logout+jwt",
+        "at+jwt",
+        "application/at+jwt",
+        "dpop+jwt",
+        "secevent+jwt",
+    ] {
+        let t = sign_with(
+            &op.key,
+            json!({"alg": "ES256", "kid": "k1", "typ": typ}),
+            &claims(),
+        );
+        failed(
+            validate_id_token(&t, &op.public, &validation()),
+            "typ",
+            "check_failed",
+        );
+    }
+    for typ in ["JWT", "jwt", "application/jwt"] {
+        let t = sign_with(
+            &op.key,
+            json!({"alg": "ES256", "kid": "k1", "typ": typ}),
+            &claims(),
+        );
+        validate_id_token(&t, &op.public, &validation()).unwrap();
+    }
+}
+
+/// A Logout Token (Back-Channel Logout §2.4) sent without `typ`: its `events` claim gives it
+/// away, so it is never accepted as an ID Token.
+#[test]
+fn logout_token_claims_are_not_an_id_token() {
+    let op = Op::new();
+    let c = with(
+        without(claims(), "nonce"),
+        "events",
+        json!({"http://schemas.openid.net/event/backchannel-logout": {}}),
+    );
+    let t = op.sign(&c);
+    let v = IdTokenValidation {
+        nonce: None,
+        ..validation()
+    };
+    failed(
+        validate_id_token(&t, &op.public, &v),
+        "events",
+        "check_failed",
+    );
+}

@@ -238,6 +238,26 @@ pub fn validate_id_token(
     let claims = &verified.claims;
     let alg = verified.header.alg;
 
+    // Explicit typing against cross-JWT confusion (RFC 8725 §3.11, security.md row 23): an ID
+    // Token is untyped or typed `JWT` (RFC 7519 §5.1); `logout+jwt`, `at+jwt`, `dpop+jwt` and
+    // any other explicit type belong to other kinds of token. A Logout Token is also told
+    // apart by its `events` claim (OpenID Connect Back-Channel Logout 1.0 §2.4).
+    if let Some(typ) = &verified.header.typ {
+        let t = typ.to_ascii_lowercase();
+        if t.strip_prefix("application/").unwrap_or(&t) != "jwt" {
+            return Err(failed(
+                "typ",
+                format!("unexpected \"typ\" JWT header value {typ:?} for an ID Token"),
+            ));
+        }
+    }
+    if claims.contains_key("events") {
+        return Err(failed(
+            "events",
+            "an ID Token must not carry the \"events\" claim of a Logout Token",
+        ));
+    }
+
     // azp (§3.1.3.7 steps 4–5, security.md row 16). `aud` was type-checked by jwt::verify.
     let several_audiences = matches!(claims.get("aud"), Some(Value::Array(a)) if a.len() > 1);
     match string_claim(claims, "azp")? {
