@@ -61,7 +61,7 @@ function combinedSignal(signal, timeout) {
 }
 
 /** Rejects with the signal's reason if it fires first (an injected fetch may ignore `signal`). */
-function abortable(promise, signal) {
+export function abortable(promise, signal) {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
@@ -83,17 +83,21 @@ function tooLarge() {
   return new OperationProcessingError(`the HTTP response body is larger than ${MAX_RESPONSE_BYTES} bytes`, 'OAUTH_INVALID_RESPONSE');
 }
 
-async function readBody(response) {
+/**
+ * The response body as bytes, read incrementally and refused beyond `limit` bytes (the error
+ * comes from `tooLargeError()`, so each caller keeps its own error class).
+ */
+export async function readBody(response, limit = MAX_RESPONSE_BYTES, tooLargeError = tooLarge) {
   const length = response.headers.get('content-length');
-  if (length !== null && /^\d+$/.test(length.trim()) && Number(length) > MAX_RESPONSE_BYTES) {
+  if (length !== null && /^\d+$/.test(length.trim()) && Number(length) > limit) {
     await response.body?.cancel?.().catch(() => {});
-    throw tooLarge();
+    throw tooLargeError();
   }
   const reader = response.body?.getReader?.();
   if (reader === undefined) {
     if (response.body === null) return new Uint8Array(0);
     const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength > MAX_RESPONSE_BYTES) throw tooLarge();
+    if (bytes.byteLength > limit) throw tooLargeError();
     return bytes;
   }
   const chunks = [];
@@ -102,9 +106,9 @@ async function readBody(response) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > MAX_RESPONSE_BYTES) {
+    if (total > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw tooLargeError();
     }
     chunks.push(value);
   }

@@ -9,6 +9,7 @@
 
 import { WasmJwkSet } from '../gen/oidckit.js';
 import { JOSEError, JWKSInvalid, OperationProcessingError, argType, fromWasm, typeError } from './errors.js';
+import { abortable, readBody } from './http.js';
 import { createLocalJWKSet } from './jwks.js';
 import { isObject } from './util.js';
 
@@ -122,61 +123,8 @@ export function headerLifetime(headers) {
   return Math.min(Math.max(maxAge - ageSeconds, 0) * 1000, MAX_HEADER_LIFETIME);
 }
 
-/** Rejects with the signal's reason (a TimeoutError) if it fires first; the timeout holds even for an injected fetch that ignores `signal`. */
-function abortable(promise, signal) {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
 function tooLarge() {
   return new JOSEError(`the JSON Web Key Set HTTP response is larger than ${MAX_JWKS_RESPONSE_BYTES} bytes`);
-}
-
-/** The response body as bytes, refused beyond MAX_JWKS_RESPONSE_BYTES (read incrementally). */
-async function readBody(response) {
-  const length = response.headers.get('content-length');
-  if (length !== null && /^\d+$/.test(length.trim()) && Number(length) > MAX_JWKS_RESPONSE_BYTES) {
-    await response.body?.cancel?.().catch(() => {});
-    throw tooLarge();
-  }
-  const reader = response.body?.getReader?.();
-  if (reader === undefined) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength > MAX_JWKS_RESPONSE_BYTES) throw tooLarge();
-    return bytes;
-  }
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_JWKS_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /**
@@ -297,7 +245,7 @@ export function createRemoteJWKSet(url, options) {
             await response.body?.cancel?.().catch(() => {});
             throw new JOSEError(`Expected 200 OK from the JSON Web Key Set HTTP response, got ${status}`);
           }
-          const bytes = await readBody(response);
+          const bytes = await readBody(response, MAX_JWKS_RESPONSE_BYTES, tooLarge);
           const { jwks, local } = parseJwks(bytes);
           return {
             local,
