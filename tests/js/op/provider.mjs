@@ -97,7 +97,7 @@ export async function makeFixtures() {
   };
 }
 
-function clientsFor(fx) {
+function clientsFor(fx, backchannelLogoutUri) {
   const backendJwks = {
     keys: [{ ...fx.backend.publicJwk, x5c: fx.backend.x5c, x5t: fx.backend.x5t, 'x5t#S256': fx.backend.x5tS256 }],
   };
@@ -185,6 +185,17 @@ function clientsFor(fx) {
       response_types: [],
       redirect_uris: [],
     },
+    // OpenID Connect Back-Channel Logout: the OP POSTs a logout token to this client.
+    {
+      ...common,
+      client_id: 'bcl-client',
+      client_secret: 'bcl-client-secret-0123456789abcdef0123456789ab',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      backchannel_logout_uri: backchannelLogoutUri,
+      backchannel_logout_session_required: true,
+    },
     // DPoP-bound tokens (the public client proves possession instead of a secret).
     {
       ...common,
@@ -251,6 +262,16 @@ function makeProvider(issuer, fx, clients, jwks, state) {
   const provider = new Provider(issuer, {
     adapter: state.adapter,
     clients,
+    // oidc-provider's outgoing requests refuse special-use addresses (SSRF protection, through an
+    // undici dispatcher). The test's back-channel logout receiver is on 127.0.0.1 by design, so
+    // requests to exactly that origin go without the dispatcher; anything else keeps it.
+    fetch(url, options) {
+      if (state.receiverOrigin && new URL(url).origin === state.receiverOrigin) {
+        const { dispatcher, ...rest } = options;
+        return globalThis.fetch(url, rest);
+      }
+      return globalThis.fetch(url, options);
+    },
     jwks: { keys: jwks },
     cookies: { keys: [fx.cookieKey] },
     async findAccount(ctx, sub) {
@@ -320,6 +341,8 @@ function makeProvider(issuer, fx, clients, jwks, state) {
       registration: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       claimsParameter: { enabled: true },
+      requestObjects: { enabled: true },
+      backchannelLogout: { enabled: true },
       dPoP: {
         enabled: true,
         nonceSecret: fx.dpopNonceSecret,
@@ -343,6 +366,7 @@ function makeProvider(issuer, fx, clients, jwks, state) {
     },
   });
   provider.registerGrantType(JWT_BEARER, jwtBearerGrant(provider, issuer, state), ['assertion', 'scope']);
+  provider.on('backchannel.error', (ctx, err) => state.errors.push({ name: 'backchannel.error', error: err?.message }));
   const record = (name) => (ctx, err) => state.errors.push({ name, error: err?.error, description: err?.error_description, detail: err?.error_detail });
   for (const ev of ['server_error', 'grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'registration_create.error', 'pushed_authorization_request.error', 'end_session.error']) {
     provider.on(ev, record(ev));
@@ -371,8 +395,29 @@ function makeProvider(issuer, fx, clients, jwks, state) {
  */
 export async function startOP(fx) {
   fx ??= await makeFixtures();
-  const clients = clientsFor(fx);
-  const state = { adapter: createMemoryAdapter(15), requireDpopNonce: false, errors: [], lastClientAssertion: undefined, requests: [] };
+  const state = {
+    adapter: createMemoryAdapter(15),
+    requireDpopNonce: false,
+    errors: [],
+    lastClientAssertion: undefined,
+    requests: [],
+    /** Logout tokens the OP POSTed to bcl-client's backchannel_logout_uri (OIDC Back-Channel Logout §2.5). */
+    logoutTokens: [],
+  };
+  // The RP's back-channel logout endpoint, on 127.0.0.1 too.
+  const receiver = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('logout_token');
+      if (req.method === 'POST' && token) state.logoutTokens.push(token);
+      res.writeHead(token ? 200 : 400, { 'cache-control': 'no-store' });
+      res.end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  state.receiverOrigin = `http://127.0.0.1:${receiver.address().port}`;
+  const clients = clientsFor(fx, `${state.receiverOrigin}/backchannel-logout`);
   let handler = () => {};
   const server = http.createServer((req, res) => {
     state.requests.push(`${req.method} ${req.url.split('?')[0]}`);
@@ -408,8 +453,10 @@ export async function startOP(fx) {
     login: (url, opts) => login(issuer, url, opts),
     logout: (url, opts) => logout(issuer, url, opts),
     async close() {
-      server.closeAllConnections?.();
-      await new Promise((resolve) => server.close(resolve));
+      for (const s of [server, receiver]) {
+        s.closeAllConnections?.();
+        await new Promise((resolve) => s.close(resolve));
+      }
     },
   };
 }
@@ -468,7 +515,7 @@ export async function login(issuer, authUrl, { user = 'alice', jar = new CookieJ
   for (let i = 0; i < maxSteps; i += 1) {
     const headers = { cookie: jar.header() };
     if (req.body) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(req.url, { method: req.method, body: req.body, headers, redirect: 'manual' });
+    const res = await fetch(req.url, { method: req.method, body: req.body, headers, redirect: 'manual', signal: AbortSignal.timeout(15_000) });
     jar.store(res);
     if (res.status >= 300 && res.status < 400) {
       const loc = new URL(res.headers.get('location'), req.url);
@@ -507,7 +554,7 @@ export async function logout(issuer, endSessionUrl, { jar = new CookieJar(), max
   for (let i = 0; i < maxSteps; i += 1) {
     const headers = { cookie: jar.header() };
     if (req.body) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(req.url, { method: req.method, body: req.body, headers, redirect: 'manual' });
+    const res = await fetch(req.url, { method: req.method, body: req.body, headers, redirect: 'manual', signal: AbortSignal.timeout(15_000) });
     jar.store(res);
     if (res.status >= 300 && res.status < 400) {
       const loc = new URL(res.headers.get('location'), req.url);
