@@ -169,20 +169,32 @@ const nodeKeyCache = new Map();
 export function nodeKeyPair(alg, { bits = 2048, fresh = false } = {}) {
   const cacheKey = `${alg}:${bits}`;
   if (!fresh && nodeKeyCache.has(cacheKey)) return nodeKeyCache.get(cacheKey);
-  let kp;
+  let type;
+  let params = {};
   if (alg.startsWith('RS') || alg.startsWith('PS')) {
-    kp = crypto.generateKeyPairSync('rsa', { modulusLength: bits });
+    type = 'rsa';
+    params = { modulusLength: bits };
   } else if (alg.startsWith('ES')) {
-    kp = crypto.generateKeyPairSync('ec', { namedCurve: CURVE[alg] });
+    type = 'ec';
+    params = { namedCurve: CURVE[alg] };
   } else if (alg === 'EdDSA') {
-    kp = crypto.generateKeyPairSync('ed25519');
+    type = 'ed25519';
   } else {
     throw new Error(`no key pair for ${alg}`);
   }
+  // PEM out of the generator, KeyObjects re-created from it: exporting a JWK from the
+  // generator's own KeyObjects can deadlock Node 20 (a GC inside KeyObjectHandle::ExportJWK runs
+  // the sync KeyGenJob's destructor, which takes the key's mutex already held by the export).
+  const pem = crypto.generateKeyPairSync(type, {
+    ...params,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const kp = { privateKey: crypto.createPrivateKey(pem.privateKey), publicKey: crypto.createPublicKey(pem.publicKey) };
   const out = {
     ...kp,
-    pkcs8: kp.privateKey.export({ type: 'pkcs8', format: 'pem' }),
-    spki: kp.publicKey.export({ type: 'spki', format: 'pem' }),
+    pkcs8: pem.privateKey,
+    spki: pem.publicKey,
     privateJwk: kp.privateKey.export({ format: 'jwk' }),
     publicJwk: kp.publicKey.export({ format: 'jwk' }),
   };
