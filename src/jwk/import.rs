@@ -256,7 +256,7 @@ impl Key {
                     .find(|b| b.label == "EC PARAMETERS")
                     .and_then(|b| sec1::EcParameters::from_der(&b.der).ok())
                     .and_then(sec1::EcParameters::named_curve);
-                inner_from_sec1_der(&first.der, hint)?
+                inner_from_sec1_der(&first.der, hint, false)?
             }
             "PUBLIC KEY" => inner_from_spki_der(&first.der)?,
             "CERTIFICATE" => {
@@ -923,31 +923,28 @@ pub(crate) fn inner_from_pkcs8_der(der: &[u8]) -> Result<KeyInner> {
         .algorithm
         .parameters_oid()
         .map_err(|_| key_invalid("the PKCS#8 EC private key does not name its curve"))?;
-    let bad = |_| key_invalid("the PKCS#8 EC private key is malformed or inconsistent");
-    Ok(match curve {
-        c if c == OID_P256 => KeyInner::P256Private(Box::new(
-            p256::SecretKey::try_from(info).map_err(bad)?.into(),
-        )),
-        c if c == OID_P384 => KeyInner::P384Private(Box::new(
-            p384::SecretKey::try_from(info).map_err(bad)?.into(),
-        )),
-        c if c == OID_P521 => KeyInner::P521Private(Box::new(
-            p521::SecretKey::try_from(info).map_err(bad)?.into(),
-        )),
-        other => {
-            return Err(Error::NotSupported(format!("unsupported EC curve {other}")));
-        }
-    })
+    // The privateKey octets of an id-ecPublicKey PrivateKeyInfo are a SEC1 ECPrivateKey
+    // (RFC 5915 §3, RFC 5480 §2.1.1); a curve named there too must be the same one.
+    inner_from_sec1_der(info.private_key.as_bytes(), Some(curve), true)
 }
 
-/// A SEC1 ECPrivateKey (RFC 5915). `hint` is the curve of a separate `EC PARAMETERS` block,
-/// used only when the key itself does not name one.
-fn inner_from_sec1_der(der: &[u8], hint: Option<ObjectIdentifier>) -> Result<KeyInner> {
+/// A SEC1 ECPrivateKey (RFC 5915). `hint` is the curve named outside the key (a separate
+/// `EC PARAMETERS` block, or a PKCS#8 AlgorithmIdentifier), used when the key itself does not
+/// name one; with `hint_binding` a key naming another curve is refused.
+fn inner_from_sec1_der(
+    der: &[u8],
+    hint: Option<ObjectIdentifier>,
+    hint_binding: bool,
+) -> Result<KeyInner> {
     let ec = sec1::EcPrivateKey::from_der(der)
         .map_err(|_| key_invalid("the SEC1 EC private key is malformed"))?;
-    let curve = ec
-        .parameters
-        .and_then(sec1::EcParameters::named_curve)
+    let named = ec.parameters.and_then(sec1::EcParameters::named_curve);
+    if hint_binding && named.is_some() && hint.is_some() && named != hint {
+        return Err(key_invalid(
+            "the EC private key names a different curve than its PKCS#8 algorithm",
+        ));
+    }
+    let curve = named
         .or(hint)
         .ok_or_else(|| key_invalid("the SEC1 EC private key does not name its curve"))?;
     let bad = |_| key_invalid("the SEC1 EC private key is malformed or inconsistent");
@@ -1025,5 +1022,54 @@ mod tests {
         let k = Key::from_secret(&[7; 32], Some(Alg::Hs256)).unwrap();
         assert_eq!(k.meta.alg, Some(Alg::Hs256));
         assert_eq!(k.bits(), 256);
+    }
+
+    /// DER TLV with a definite length (X.690 §8.1.3).
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let n = content.len();
+        if n < 0x80 {
+            out.push(n as u8);
+        } else {
+            let len = n.to_be_bytes();
+            let len: Vec<u8> = len.iter().copied().skip_while(|b| *b == 0).collect();
+            out.push(0x80 | len.len() as u8);
+            out.extend_from_slice(&len);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// A PKCS#8 PrivateKeyInfo (RFC 5958 §2) for id-ecPublicKey with `curve` around `sec1`.
+    fn ec_pkcs8(curve: ObjectIdentifier, sec1: &[u8]) -> Vec<u8> {
+        let oid = |o: ObjectIdentifier| tlv(0x06, o.as_bytes());
+        let alg = tlv(0x30, &[oid(OID_EC_PUBLIC_KEY), oid(curve)].concat());
+        tlv(0x30, &[tlv(0x02, &[0]), alg, tlv(0x04, sec1)].concat())
+    }
+
+    fn sec1_fixture(name: &str) -> Vec<u8> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/keys/");
+        let text = std::fs::read_to_string(format!("{path}{name}")).unwrap();
+        let blocks = parse_pem(&text).unwrap();
+        blocks
+            .into_iter()
+            .find(|b| b.label == "EC PRIVATE KEY")
+            .unwrap()
+            .der
+            .to_vec()
+    }
+
+    /// PKCS#8 EC keys go through the SEC1 parser: the curve of the AlgorithmIdentifier is used,
+    /// and a SEC1 key naming a different curve is refused (RFC 5915 §3, RFC 5480 §2.1.1).
+    #[test]
+    fn pkcs8_ec_curve_must_agree_with_sec1() {
+        let p384 = sec1_fixture("ec-p384-sec1.pem");
+        let ok = inner_from_pkcs8_der(&ec_pkcs8(OID_P384, &p384)).unwrap();
+        assert!(matches!(ok, KeyInner::P384Private(_)));
+        let err = inner_from_pkcs8_der(&ec_pkcs8(OID_P256, &p384))
+            .err()
+            .unwrap();
+        assert_eq!(err.code(), "ERR_KEY_INVALID", "{err}");
+        assert!(err.to_string().contains("different curve"), "{err}");
     }
 }
