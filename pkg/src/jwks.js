@@ -10,9 +10,11 @@ import { isObject, toJson } from './util.js';
 /** Marks a function returned by createLocalJWKSet; the value is `{ set, keyAt }`. */
 export const JWKS = Symbol('oidckit.jwks');
 
+const isJwkSetShape = (jwks) => isObject(jwks) && Array.isArray(jwks.keys) && jwks.keys.every(isObject);
+
 /** Parses a JWK Set (`{ keys: [...] }`) into a key-selection function. */
 export function createLocalJWKSet(jwks) {
-  if (!isObject(jwks) || !Array.isArray(jwks.keys) || !jwks.keys.every(isObject)) {
+  if (!isJwkSetShape(jwks)) {
     throw new JWKSInvalid('JSON Web Key Set malformed');
   }
   const json = toJson(jwks, 'the JWK Set');
@@ -22,6 +24,30 @@ export function createLocalJWKSet(jwks) {
   } catch (e) {
     throw fromWasm(e);
   }
+  return selector(set, json);
+}
+
+/**
+ * createLocalJWKSet for a JWK Set still in its JSON text (an HTTP response body): the strict
+ * wasm parser runs once on the text itself (duplicate members, malformed JSON → JWKSInvalid),
+ * with no JSON.stringify round trip.
+ */
+export function localJWKSetFromJson(json) {
+  let set;
+  try {
+    set = WasmJwkSet.fromJson(json);
+  } catch (e) {
+    throw fromWasm(e);
+  }
+  if (!isJwkSetShape(JSON.parse(json))) {
+    set.free();
+    throw new JWKSInvalid('JSON Web Key Set malformed');
+  }
+  return selector(set, json);
+}
+
+/** The key-selection function over a parsed set; `json` is its text (for `jwks()`). */
+function selector(set, json) {
   const cache = [];
   const keyAt = (i) => (cache[i] ??= wrapKey(set.keyAt(i)));
 

@@ -7,10 +7,9 @@
 // redirects, a response size limit and strict JSON (duplicate members rejected). `jku` and `x5u`
 // header parameters are never followed (RFC 8725 §3.10): keys come from the configured URL only.
 
-import { WasmJwkSet } from '../gen/oidckit.js';
-import { JOSEError, JWKSInvalid, OperationProcessingError, argType, fromWasm, typeError } from './errors.js';
+import { JOSEError, JWKSInvalid, OperationProcessingError, argType, typeError } from './errors.js';
 import { abortable, readBody } from './http.js';
-import { createLocalJWKSet } from './jwks.js';
+import { createLocalJWKSet, localJWKSetFromJson } from './jwks.js';
 import { isObject } from './util.js';
 
 /** Marks a function returned by createRemoteJWKSet; the value is its internal state. */
@@ -129,7 +128,7 @@ function tooLarge() {
 
 /**
  * Parses a JWK Set body strictly (the wasm parser: duplicate member names and malformed JSON are
- * `JWKSInvalid`), then builds the local set.
+ * `JWKSInvalid`) into the local set.
  */
 function parseJwks(bytes) {
   let text;
@@ -138,13 +137,8 @@ function parseJwks(bytes) {
   } catch (cause) {
     throw new JWKSInvalid('the JSON Web Key Set HTTP response is not UTF-8', { cause });
   }
-  try {
-    WasmJwkSet.fromJson(text).free();
-  } catch (e) {
-    throw fromWasm(e);
-  }
-  const jwks = JSON.parse(text);
-  return { jwks, local: createLocalJWKSet(jwks) };
+  const local = localJWKSetFromJson(text);
+  return { jwks: local.jwks(), local };
 }
 
 /** Validates an entry read from the pluggable cache; undefined when unusable. */
