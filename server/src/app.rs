@@ -1,0 +1,201 @@
+//! The application: shared state, the router, request logging, and starting the server on
+//! 127.0.0.1.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use oidckit::Alg;
+use rand_core::{CryptoRng, UnwrapErr};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::error::ServerError;
+use crate::keys::KeyRing;
+use crate::routes::{self, discovery, jwks};
+use crate::store::{Storage, Store};
+
+/// State shared by every request.
+#[derive(Debug)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Config,
+    /// The issuer identifier in force (OpenID Connect Discovery 1.0 §3).
+    pub issuer: String,
+    /// The ID Token signing algorithm.
+    pub signing_alg: Alg,
+    /// The persistent store.
+    pub store: Store,
+    /// The signing keys (rotation takes the write lock).
+    pub keys: RwLock<KeyRing>,
+    /// Whether this start generated the signing key (first start, or a new algorithm).
+    pub generated_key: bool,
+    /// The serialized discovery document (RFC 8414 §2), built once.
+    pub discovery_json: String,
+}
+
+impl AppState {
+    /// Opens nothing itself: takes an open `store`, loads the signing keys (generating one for
+    /// the configured algorithm when none is active) and precomputes the discovery document.
+    pub fn new<R: CryptoRng + ?Sized>(
+        config: Config,
+        issuer: String,
+        store: Store,
+        now: i64,
+        rng: &mut R,
+    ) -> Result<Self, ServerError> {
+        let signing_alg = config.signing_alg()?;
+        let (ring, generated_key) = KeyRing::load_or_generate(&store, signing_alg, now, rng)?;
+        let discovery_json = Value::Object(discovery::metadata(&config, &issuer)).to_string();
+        Ok(Self {
+            config,
+            issuer,
+            signing_alg,
+            store,
+            keys: RwLock::new(ring),
+            generated_key,
+            discovery_json,
+        })
+    }
+}
+
+/// The router for `state`: discovery (both well-known locations), JWKS, a JSON 404, and one
+/// log line per request.
+pub fn router(state: Arc<AppState>) -> Router {
+    let issuer = state.issuer.clone();
+    Router::new()
+        .route(&discovery::oidc_path(&issuer), get(discovery::get))
+        .route(&discovery::rfc8414_path(&issuer), get(discovery::get))
+        .route(&discovery::jwks_path(&issuer), get(jwks::get))
+        .fallback(routes::not_found)
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// One `tracing` line per request: peer, method, path (never the query, which can carry codes
+/// and tokens), status and duration.
+async fn log_request(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.to_string());
+    let res = next.run(req).await;
+    let status = res.status().as_u16();
+    let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+    tracing::info!(
+        target: "oidckit_server::http",
+        peer = peer.as_deref().unwrap_or("-"),
+        %method,
+        path,
+        status,
+        micros,
+        "request"
+    );
+    res
+}
+
+/// Seconds since the Unix epoch by the system clock (the server, unlike the core, reads it).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// How to start a server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The configuration.
+    pub config: Config,
+    /// Where state persists.
+    pub storage: Storage,
+    /// The port on 127.0.0.1 (0: any free port).
+    pub port: u16,
+}
+
+/// A started server.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The bound address (always on 127.0.0.1).
+    pub addr: SocketAddr,
+    /// The shared state (issuer, keys, store).
+    pub state: Arc<AppState>,
+    /// Dropping the sender (or dropping the [`RunningServer`]) also stops the server.
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The issuer identifier in force.
+    pub fn issuer(&self) -> &str {
+        &self.state.issuer
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits for the server task.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after [`RunningServer::shutdown`] or an accept-loop error).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        match self.task.await {
+            Ok(r) => r.map_err(ServerError::Io),
+            Err(e) => Err(ServerError::Io(std::io::Error::other(e))),
+        }
+    }
+}
+
+/// Binds 127.0.0.1 (never another interface: this is a development server), opens the store,
+/// loads or generates the signing key, and serves in a background task.
+///
+/// The issuer is `[server] issuer` when configured, else `http://127.0.0.1:<bound port>`.
+pub async fn start(settings: Settings) -> Result<RunningServer, ServerError> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, settings.port)).await?;
+    let addr = listener.local_addr()?;
+    let issuer = settings
+        .config
+        .server
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let Settings {
+        config, storage, ..
+    } = settings;
+    // Key generation (RSA) and SQLite are blocking work: keep them off the async workers.
+    let state = tokio::task::spawn_blocking(move || {
+        let store = Store::open(&storage)?;
+        let mut rng = UnwrapErr(getrandom::SysRng);
+        AppState::new(config, issuer, store, now(), &mut rng)
+    })
+    .await
+    .map_err(|e| ServerError::Keys(format!("the startup task failed: {e}")))??;
+    let state = Arc::new(state);
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}

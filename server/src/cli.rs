@@ -1,0 +1,168 @@
+//! Command-line parsing (by hand: four flags and two subcommands do not need a parser crate).
+
+use std::path::PathBuf;
+
+use crate::error::ServerError;
+
+/// The usage text.
+pub const USAGE: &str = "\
+oidckit-server: a local OpenID Provider for development (never for production)
+
+USAGE:
+    oidckit-server [OPTIONS]            start the server on 127.0.0.1
+    oidckit-server hash-password        read a password on stdin, print its Argon2id PHC string
+    oidckit-server print-config         print the embedded default configuration
+
+OPTIONS:
+    --config FILE       TOML configuration (default: the embedded demo configuration)
+    --data-dir DIR      where the SQLite database lives (default: ./oidckit-data)
+    --in-memory         keep all state in memory (tests); conflicts with --data-dir
+    --port PORT         port on 127.0.0.1 (default: [server] port, 8080; 0 = any free port)
+    -h, --help          print this help
+
+The log level follows RUST_LOG (e.g. RUST_LOG=debug); default info.
+";
+
+/// The default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "oidckit-data";
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Start the server.
+    Serve(ServeArgs),
+    /// Hash a password read from stdin.
+    HashPassword,
+    /// Print the embedded default configuration.
+    PrintConfig,
+    /// Print the usage.
+    Help,
+}
+
+/// The options of [`Command::Serve`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServeArgs {
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--data-dir DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// `--in-memory`.
+    pub in_memory: bool,
+    /// `--port PORT`.
+    pub port: Option<u16>,
+}
+
+/// Parses the arguments after the program name. Flags take their value as the next argument or
+/// after `=` (`--port=9000`).
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, ServerError> {
+    let bad = |m: String| ServerError::Config(m);
+    let mut args = args.into_iter();
+    let mut out = ServeArgs::default();
+    let mut first = true;
+    while let Some(arg) = args.next() {
+        if first {
+            first = false;
+            match arg.as_str() {
+                "hash-password" | "print-config" => {
+                    if let Some(extra) = args.next() {
+                        return Err(bad(format!("unexpected argument {extra:?}")));
+                    }
+                    return Ok(if arg == "hash-password" {
+                        Command::HashPassword
+                    } else {
+                        Command::PrintConfig
+                    });
+                }
+                _ => {}
+            }
+        }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| bad(format!("{name} needs a value")))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--config" => out.config = Some(PathBuf::from(value("--config")?)),
+            "--data-dir" => out.data_dir = Some(PathBuf::from(value("--data-dir")?)),
+            "--port" => {
+                let v = value("--port")?;
+                let port = v
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|_| v.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| bad(format!("--port {v:?} is not a port number")))?;
+                out.port = Some(port);
+            }
+            "--in-memory" if inline.is_none() => out.in_memory = true,
+            _ => return Err(bad(format!("unknown argument {arg:?} (see --help)"))),
+        }
+    }
+    if out.in_memory && out.data_dir.is_some() {
+        return Err(bad("--in-memory and --data-dir exclude each other".into()));
+    }
+    Ok(Command::Serve(out))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Command, ServerError> {
+        parse(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn flags() {
+        assert_eq!(p(&[]).unwrap(), Command::Serve(ServeArgs::default()));
+        assert_eq!(
+            p(&["--config", "a.toml", "--data-dir=d", "--port", "0"]).unwrap(),
+            Command::Serve(ServeArgs {
+                config: Some("a.toml".into()),
+                data_dir: Some("d".into()),
+                in_memory: false,
+                port: Some(0),
+            })
+        );
+        assert_eq!(
+            p(&["--in-memory", "--port=9000"]).unwrap(),
+            Command::Serve(ServeArgs {
+                in_memory: true,
+                port: Some(9000),
+                ..ServeArgs::default()
+            })
+        );
+        assert_eq!(p(&["--help"]).unwrap(), Command::Help);
+        assert_eq!(p(&["hash-password"]).unwrap(), Command::HashPassword);
+        assert_eq!(p(&["print-config"]).unwrap(), Command::PrintConfig);
+    }
+
+    #[test]
+    fn errors() {
+        for args in [
+            &["--port"][..],
+            &["--port", "65536"],
+            &["--port", "+80"],
+            &["--port", "-1"],
+            &["--in-memory", "--data-dir", "x"],
+            &["--in-memory=yes"],
+            &["--bogus"],
+            &["serve"],
+            &["hash-password", "extra"],
+            &["--port", "1", "hash-password"],
+        ] {
+            assert!(p(args).is_err(), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! # oidckit-server
+//!
+//! A local OpenID Provider for development, built on the `oidckit` core: start it with one
+//! command and build a relying party against it. **Development only**: it binds 127.0.0.1, ships
+//! demo credentials, and will grow switches that make it misbehave on purpose.
+//!
+//! So far: the TOML configuration with its embedded default ([`config`]), the SQLite store
+//! ([`store`]), signing keys generated at first start and persisted ([`keys`]), discovery
+//! (OpenID Connect Discovery 1.0, RFC 8414) and the JWKS (RFC 7517 §5) ([`routes`]).
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod password;
+pub mod routes;
+pub mod store;
+
+pub use app::{AppState, RunningServer, Settings, router, start};
+pub use config::Config;
+pub use error::ServerError;
+pub use store::{Storage, Store};

@@ -1,0 +1,186 @@
+//! `oneshot` tests of the router (no socket): status codes, headers and bodies per endpoint and
+//! per error path.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use oidckit::oauth::discovery::{DiscoveryOptions, ServerMetadata};
+use oidckit::{Alg, JwkSet, Object};
+use oidckit_server::{AppState, Config, Storage, Store, router};
+use rand_core::UnwrapErr;
+
+const ISSUER: &str = "http://127.0.0.1:8080";
+
+fn state(issuer: &str, alg: &str) -> Arc<AppState> {
+    let mut config = Config::embedded_default().unwrap();
+    config.server.id_token_signing_alg = alg.into();
+    let store = Store::open(&Storage::InMemory).unwrap();
+    let mut rng = UnwrapErr(getrandom::SysRng);
+    Arc::new(AppState::new(config, issuer.into(), store, 1_700_000_000, &mut rng).unwrap())
+}
+
+async fn call(
+    state: &Arc<AppState>,
+    method: Method,
+    path: &str,
+) -> (StatusCode, Vec<(String, String)>, Vec<u8>) {
+    use tower::ServiceExt;
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::empty())
+        .unwrap();
+    let res = router(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, body)
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn json(body: &[u8]) -> Object {
+    serde_json::from_slice(body).unwrap()
+}
+
+#[tokio::test]
+async fn discovery_at_both_well_known_locations() {
+    let st = state(ISSUER, "ES256");
+    let (s1, h1, b1) = call(&st, Method::GET, "/.well-known/openid-configuration").await;
+    let (s2, _, b2) = call(&st, Method::GET, "/.well-known/oauth-authorization-server").await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(b1, b2);
+    assert_eq!(header(&h1, "content-type"), Some("application/json"));
+    assert_eq!(header(&h1, "cache-control"), Some("no-cache"));
+    let doc = json(&b1);
+    let opts = DiscoveryOptions {
+        allow_insecure_loopback: true,
+        ..DiscoveryOptions::default()
+    };
+    let meta = ServerMetadata::from_object(doc.clone(), ISSUER, &opts).unwrap();
+    assert_eq!(meta.jwks_uri(), Some("http://127.0.0.1:8080/jwks"));
+    assert_eq!(
+        meta.id_token_signing_alg_values_supported(),
+        Some(vec!["ES256"])
+    );
+    assert_eq!(
+        doc["subject_types_supported"],
+        serde_json::json!(["public"])
+    );
+    let scopes: Vec<&str> = doc["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let configured: Vec<&str> = st.config.scopes.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(scopes, configured);
+    // Only what is implemented is advertised.
+    for absent in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+    ] {
+        assert!(doc.get(absent).is_none(), "{absent}");
+    }
+}
+
+#[tokio::test]
+async fn jwks_serves_the_public_signing_key() {
+    let st = state(ISSUER, "ES256");
+    let (status, headers, body) = call(&st, Method::GET, "/jwks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    assert_eq!(header(&headers, "access-control-allow-origin"), Some("*"));
+    let set = JwkSet::from_json(std::str::from_utf8(&body).unwrap()).unwrap();
+    assert_eq!(set.keys().len(), 1);
+    let active = st
+        .keys
+        .read()
+        .unwrap()
+        .active(Alg::Es256)
+        .unwrap()
+        .kid
+        .clone();
+    assert_eq!(set.keys()[0].meta.kid.as_deref(), Some(active.as_str()));
+    let raw = json(&body);
+    let jwk = raw["keys"][0].as_object().unwrap();
+    assert_eq!(jwk["kty"], "EC");
+    assert_eq!(jwk["crv"], "P-256");
+    assert!(jwk.get("d").is_none());
+}
+
+#[tokio::test]
+async fn issuer_with_a_path_prefixes_the_routes() {
+    let st = state("http://127.0.0.1:8080/tenant/a", "EdDSA");
+    for path in [
+        "/tenant/a/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server/tenant/a",
+        "/tenant/a/jwks",
+    ] {
+        let (status, _, _) = call(&st, Method::GET, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let (_, _, body) = call(
+        &st,
+        Method::GET,
+        "/tenant/a/.well-known/openid-configuration",
+    )
+    .await;
+    assert_eq!(
+        json(&body)["jwks_uri"],
+        "http://127.0.0.1:8080/tenant/a/jwks"
+    );
+    for path in ["/.well-known/openid-configuration", "/jwks"] {
+        let (status, _, _) = call(&st, Method::GET, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn error_paths() {
+    let st = state(ISSUER, "ES256");
+    // Unknown path: JSON 404 in the RFC 6749 §5.2 shape, never cached.
+    for path in ["/", "/nope", "/jwks/extra", "/.well-known/", "/%ff%fe"] {
+        let (status, headers, body) = call(&st, Method::GET, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(header(&headers, "content-type"), Some("application/json"));
+        assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+        let err = json(&body);
+        assert_eq!(err["error"], "not_found");
+        assert!(err["error_description"].is_string());
+    }
+    // Wrong method on a known path: 405 with Allow, not 500.
+    for path in ["/jwks", "/.well-known/openid-configuration"] {
+        for method in [Method::POST, Method::PUT, Method::DELETE] {
+            let (status, headers, _) = call(&st, method.clone(), path).await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(header(&headers, "allow").unwrap().contains("GET"));
+        }
+    }
+    // HEAD is answered like GET, without a body.
+    let (status, _, body) = call(&st, Method::HEAD, "/jwks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.is_empty());
+    // A query string does not change the documents.
+    let (status, _, body) = call(&st, Method::GET, "/jwks?x=%00&y").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(json(&body)["keys"].is_array());
+}
