@@ -187,7 +187,7 @@ pub struct ClientConfig {
     pub client_id: String,
     /// The client secret (RFC 6749 §2.3.1), for `client_secret_*` authentication.
     #[serde(default)]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     /// `client_name` (RFC 7591 §2).
     pub client_name: String,
     /// A description shown on the admin page.
@@ -254,6 +254,29 @@ pub struct ClientConfig {
     /// (RFC 7523 §2.1).
     #[serde(default)]
     pub jwt_bearer_users: Vec<String>,
+}
+
+/// A secret string (a client secret): `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself (RFC 6749 §2.3.1 `client_secret`), for comparison or HMAC keys.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 /// One `[[users]]` entry.
@@ -446,7 +469,10 @@ impl ClientConfig {
             _ => {}
         }
         if method.starts_with("client_secret_")
-            && self.client_secret.as_deref().is_none_or(str::is_empty)
+            && self
+                .client_secret
+                .as_ref()
+                .is_none_or(|s| s.expose().is_empty())
         {
             return Err(format!("{method} needs a client_secret"));
         }
@@ -687,6 +713,27 @@ mod tests {
         }
     }
 
+    /// The demo backend client's registered public key is the public half of the private key
+    /// shipped in server/demo/ for examples and tests.
+    #[test]
+    fn demo_backend_key_pair_matches() {
+        use oidckit::jwk::ThumbprintHash;
+        let c = Config::embedded_default().unwrap();
+        let backend = c
+            .clients
+            .iter()
+            .find(|c| c.client_id == "oidckit-demo-backend")
+            .unwrap();
+        let public = &backend.public_keys().unwrap()[0];
+        let pem = include_str!("../demo/backend-client.key.pem");
+        let private = Key::from_pem(pem, Some(Alg::Rs256)).unwrap();
+        assert_eq!(private.kind(), oidckit::KeyKind::Private);
+        assert_eq!(
+            private.thumbprint(ThumbprintHash::Sha256).unwrap(),
+            public.thumbprint(ThumbprintHash::Sha256).unwrap()
+        );
+    }
+
     #[test]
     fn an_empty_file_takes_the_section_defaults_but_needs_openid() {
         let err = Config::from_toml_str("").unwrap_err();
@@ -787,6 +834,21 @@ mod tests {
             let err = Config::from_toml_str(&format!("{base}{extra}")).unwrap_err();
             assert!(err.to_string().contains(want), "{extra}: {err}");
         }
+    }
+
+    #[test]
+    fn debug_never_prints_a_client_secret() {
+        let c = Config::embedded_default().unwrap();
+        let web = c
+            .clients
+            .iter()
+            .find(|c| c.client_secret.is_some())
+            .unwrap();
+        let secret = web.client_secret.as_ref().unwrap().expose();
+        assert_eq!(secret, "oidckit-demo-web-secret");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains(secret));
+        assert!(debug.contains("<redacted>"));
     }
 
     #[test]

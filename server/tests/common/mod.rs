@@ -6,8 +6,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// `GET url` over a fresh connection (`Connection: close`), for `http://host:port/path` URLs.
-/// Returns the status, the header fields and the body (`Content-Length`-delimited).
+/// Returns the status, the header fields and the body (`Content-Length`-delimited); fails the
+/// test after 60 s.
 pub async fn http_get(url: &str) -> HttpResponse {
+    tokio::time::timeout(std::time::Duration::from_secs(60), get(url))
+        .await
+        .expect("an answer within 60 s")
+}
+
+async fn get(url: &str) -> HttpResponse {
     let rest = url.strip_prefix("http://").expect("an http URL");
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
