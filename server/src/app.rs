@@ -54,6 +54,7 @@ impl AppState {
     ) -> Result<Self, ServerError> {
         let signing_alg = config.signing_alg()?;
         let (ring, generated_key) = KeyRing::load_or_generate(&store, signing_alg, now, rng)?;
+        store.seed_from_config(&config, now)?;
         let discovery_json = Value::Object(discovery::metadata(&config, &issuer)).to_string();
         Ok(Self {
             config,
@@ -64,6 +65,22 @@ impl AppState {
             generated_key,
             discovery_json,
         })
+    }
+}
+
+impl AppState {
+    /// The misbehaviour scenario in force for `client`: the per-request override (the
+    /// authorization request's `scenario` parameter, carried with the grant) when given, else
+    /// the client's configured one.
+    pub fn scenario_for(
+        &self,
+        client: &crate::config::ClientConfig,
+        request_override: Option<&str>,
+    ) -> crate::scenario::Scenario {
+        request_override
+            .or(client.scenario.as_deref())
+            .and_then(|s| crate::scenario::Scenario::parse(s).ok())
+            .unwrap_or_default()
     }
 }
 

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 
 use argon2::password_hash::phc::PasswordHash;
 use oidckit::{Alg, Family, JwkSet, Key, Object};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ServerError;
 
@@ -106,6 +106,32 @@ pub struct ServerSection {
     /// default): `RS256` (default), `PS256`, `ES256` or `EdDSA`.
     #[serde(default = "default_alg")]
     pub id_token_signing_alg: String,
+    /// Grant types the server accepts at all (RFC 8414 §2 `grant_types_supported`); default:
+    /// every known grant type.
+    #[serde(default = "default_grant_types")]
+    pub grant_types_supported: Vec<String>,
+    /// Accept (and drop) scopes the server does not offer instead of refusing the request with
+    /// `invalid_scope` (RFC 6749 §3.3 lets the server ignore them). Default false.
+    #[serde(default)]
+    pub allow_unsupported_scope: bool,
+    /// The scope used when a request omits `scope` and the client has no default (RFC 6749
+    /// §3.3). Default "openid".
+    #[serde(default = "default_scope")]
+    pub default_scope: String,
+    /// Require an RFC 8707 `resource` (audience) on token requests. Default false.
+    #[serde(default)]
+    pub audience_required: bool,
+    /// Issue refresh tokens (for the `offline_access` scope, OpenID Connect Core 1.0 §11, and
+    /// the `refresh_token` grant). Default true.
+    #[serde(default = "default_true")]
+    pub return_refresh_tokens: bool,
+    /// Access token format: `jwt` (RFC 9068, the default) or `opaque` (random, introspected).
+    #[serde(default = "default_at_format")]
+    pub access_token_format: String,
+    /// Seconds a rotated-out signing key stays in the JWKS so tokens in flight keep verifying.
+    /// Default 86400.
+    #[serde(default = "default_grace")]
+    pub key_rotation_grace: u64,
 }
 
 impl Default for ServerSection {
@@ -114,6 +140,13 @@ impl Default for ServerSection {
             issuer: None,
             port: default_port(),
             id_token_signing_alg: default_alg(),
+            grant_types_supported: default_grant_types(),
+            allow_unsupported_scope: false,
+            default_scope: default_scope(),
+            audience_required: false,
+            return_refresh_tokens: true,
+            access_token_format: default_at_format(),
+            key_rotation_grace: default_grace(),
         }
     }
 }
@@ -124,6 +157,26 @@ fn default_port() -> u16 {
 
 fn default_alg() -> String {
     "RS256".to_owned()
+}
+
+fn default_grant_types() -> Vec<String> {
+    KNOWN_GRANT_TYPES.iter().map(|g| (*g).to_owned()).collect()
+}
+
+fn default_scope() -> String {
+    "openid".to_owned()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_at_format() -> String {
+    "jwt".to_owned()
+}
+
+fn default_grace() -> u64 {
+    86400
 }
 
 /// `[lifetimes]`, in seconds.
@@ -168,7 +221,7 @@ pub struct Scope {
 }
 
 /// The kind of client (RFC 6749 §2.1, plus resource servers that call introspection).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientType {
     /// Cannot keep a secret (RFC 6749 §2.1): browser apps, native apps. PKCE is required.
@@ -180,7 +233,7 @@ pub enum ClientType {
 }
 
 /// One `[[clients]]` entry; field names are RFC 7591 §2 client metadata.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// `client_id` (RFC 6749 §2.2).
@@ -254,10 +307,32 @@ pub struct ClientConfig {
     /// (RFC 7523 §2.1).
     #[serde(default)]
     pub jwt_bearer_users: Vec<String>,
+    /// `application_type` (OpenID Connect Dynamic Client Registration 1.0 §2): `web` (default)
+    /// or `native`; only native clients get loopback port flexibility in `redirect_uris`
+    /// (RFC 8252 §7.3).
+    #[serde(default)]
+    pub application_type: Option<String>,
+    /// `id_token_signed_response_alg` (OpenID Connect Dynamic Client Registration 1.0 §2);
+    /// default: the server's `id_token_signing_alg`.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
+    /// `userinfo_signed_response_alg` (OpenID Connect Dynamic Client Registration 1.0 §2): when
+    /// set, UserInfo answers with a signed JWT (§5.3.2).
+    #[serde(default)]
+    pub userinfo_signed_response_alg: Option<String>,
+    /// `backchannel_logout_uri` (OpenID Connect Back-Channel Logout 1.0 §2.2).
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// `backchannel_logout_session_required` (OpenID Connect Back-Channel Logout 1.0 §2.2).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// The misbehaviour scenario this client gets (see `scenario.rs`); absent: none.
+    #[serde(default)]
+    pub scenario: Option<String>,
 }
 
 /// A secret string (a client secret): `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 
@@ -280,7 +355,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// One `[[users]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     /// The login name; also the `sub` claim (OpenID Connect Core 1.0 §2).
@@ -383,6 +458,22 @@ impl Config {
     /// Checks every setting; the first problem found is a [`ServerError::Config`].
     pub fn validate(&self) -> Result<(), ServerError> {
         self.signing_alg()?;
+        if !matches!(self.server.access_token_format.as_str(), "jwt" | "opaque") {
+            return Err(ServerError::Config(format!(
+                "access_token_format must be \"jwt\" or \"opaque\", not {:?}",
+                self.server.access_token_format
+            )));
+        }
+        if let Some(g) = self
+            .server
+            .grant_types_supported
+            .iter()
+            .find(|g| !KNOWN_GRANT_TYPES.contains(&g.as_str()))
+        {
+            return Err(ServerError::Config(format!(
+                "unknown grant type {g:?} in grant_types_supported"
+            )));
+        }
         if let Some(issuer) = &self.server.issuer {
             check_issuer(issuer)?;
         }

@@ -14,9 +14,13 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod outbound;
 pub mod password;
+pub mod registry;
 pub mod routes;
+pub mod scenario;
 pub mod store;
+pub mod tokens;
 
 pub use app::{AppState, RunningServer, Settings, router, start};
 pub use config::Config;

@@ -29,6 +29,89 @@ const MIGRATIONS: &[&str] = &[
         created_at  INTEGER NOT NULL,
         retired_at  INTEGER
     ) STRICT;",
+    // 2: clients, users, sessions, grants and everything issued under a grant. Secrets and
+    // tokens are stored as SHA-256 hashes (base64url), never in the clear; `metadata` is the
+    // client's `ClientConfig` as JSON, `claims` a user's claims as JSON.
+    "CREATE TABLE clients (
+        client_id      TEXT PRIMARY KEY NOT NULL,
+        source         TEXT NOT NULL,            -- 'config' | 'registered' | 'admin'
+        metadata       TEXT NOT NULL,
+        created_at     INTEGER NOT NULL,
+        key_updated_at INTEGER,
+        last_used_at   INTEGER,
+        registration_token_hash TEXT
+    ) STRICT;
+    CREATE TABLE users (
+        username           TEXT PRIMARY KEY NOT NULL,
+        source             TEXT NOT NULL,        -- 'config' | 'admin'
+        password_hash      TEXT NOT NULL,
+        jwt_bearer_allowed INTEGER NOT NULL,
+        claims             TEXT NOT NULL,
+        created_at         INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE sessions (
+        id         TEXT PRIMARY KEY NOT NULL,    -- the OP session id (`sid`)
+        username   TEXT NOT NULL,
+        auth_time  INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        ended_at   INTEGER
+    ) STRICT;
+    CREATE TABLE consents (
+        username  TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        scope     TEXT NOT NULL,
+        PRIMARY KEY (username, client_id)
+    ) STRICT;
+    CREATE TABLE grants (
+        id         TEXT PRIMARY KEY NOT NULL,
+        client_id  TEXT NOT NULL,
+        username   TEXT,                         -- NULL for client_credentials
+        session_id TEXT,
+        scope      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    ) STRICT;
+    CREATE INDEX grants_by_user ON grants (username);
+    CREATE TABLE authorization_codes (
+        code_hash      TEXT PRIMARY KEY NOT NULL,
+        grant_id       TEXT NOT NULL,
+        data           TEXT NOT NULL,            -- JSON: redirect_uri, code_challenge, nonce, ...
+        expires_at     INTEGER NOT NULL,
+        consumed_at    INTEGER
+    ) STRICT;
+    CREATE TABLE refresh_tokens (
+        token_hash  TEXT PRIMARY KEY NOT NULL,
+        grant_id    TEXT NOT NULL,
+        data        TEXT NOT NULL,               -- JSON: scope, auth_time, ...
+        expires_at  INTEGER NOT NULL,
+        consumed_at INTEGER
+    ) STRICT;
+    CREATE TABLE access_tokens (
+        token_hash  TEXT PRIMARY KEY NOT NULL,   -- hash of the opaque token, or of a JWT's jti
+        grant_id    TEXT NOT NULL,
+        data        TEXT NOT NULL,               -- JSON: the introspection claims
+        expires_at  INTEGER NOT NULL,
+        revoked_at  INTEGER
+    ) STRICT;
+    CREATE INDEX access_tokens_by_grant ON access_tokens (grant_id);
+    CREATE INDEX refresh_tokens_by_grant ON refresh_tokens (grant_id);
+    CREATE TABLE client_assertion_jtis (
+        client_id  TEXT NOT NULL,
+        jti        TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (client_id, jti)
+    ) STRICT;
+    CREATE TABLE par_requests (
+        uri_hash   TEXT PRIMARY KEY NOT NULL,
+        client_id  TEXT NOT NULL,
+        params     TEXT NOT NULL,               -- JSON object of the pushed parameters
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+    ) STRICT;
+    CREATE TABLE settings (
+        name  TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    ) STRICT;",
 ];
 
 /// A signing key row: the private JWK (RFC 7517 §4) as JSON, and its life cycle.
@@ -101,7 +184,9 @@ impl Store {
         &self.location
     }
 
-    fn conn(&self) -> Result<MutexGuard<'_, Connection>, ServerError> {
+    /// The connection, locked. Each endpoint module adds its own `impl Store` block with the
+    /// queries it needs; one statement (or one `BEGIN IMMEDIATE` transaction) per call.
+    pub(crate) fn conn(&self) -> Result<MutexGuard<'_, Connection>, ServerError> {
         self.conn
             .lock()
             .map_err(|_| ServerError::Store("the connection mutex is poisoned".into()))
