@@ -88,7 +88,20 @@ impl AppState {
 /// log line per request.
 pub fn router(state: Arc<AppState>) -> Router {
     let issuer = state.issuer.clone();
+    let prefix = discovery::issuer_path(&issuer).to_owned();
     Router::new()
+        .merge(routes::authorize::routes(&prefix))
+        .merge(routes::interaction::routes(&prefix))
+        .merge(routes::par::routes(&prefix))
+        .merge(routes::end_session::routes(&prefix))
+        .merge(routes::token::routes(&prefix))
+        .merge(routes::userinfo::routes(&prefix))
+        .merge(routes::introspect::routes(&prefix))
+        .merge(routes::revoke::routes(&prefix))
+        .merge(routes::register::routes(&prefix))
+        .merge(routes::api::routes(&prefix))
+        .merge(routes::admin::routes(&prefix))
+        .merge(routes::assets::routes(&prefix))
         .route(&discovery::oidc_path(&issuer), get(discovery::get))
         .route(&discovery::rfc8414_path(&issuer), get(discovery::get))
         .route(&discovery::jwks_path(&issuer), get(jwks::get))

@@ -13,6 +13,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod grant;
 pub mod keys;
 pub mod outbound;
 pub mod password;

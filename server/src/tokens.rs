@@ -50,7 +50,7 @@ pub fn sign_jwt(
         .active(alg)
         .ok_or_else(|| ServerError::Keys(format!("no active signing key for {alg}")))?;
     let mut header = Object::new();
-    header.insert("alg".into(), Value::from(alg.to_string()));
+    header.insert("alg".into(), Value::from(alg.as_str()));
     header.insert("kid".into(), Value::from(key.kid.as_str()));
     if let Some(typ) = kind.typ() {
         header.insert("typ".into(), Value::from(typ));

@@ -48,6 +48,35 @@ pub fn jwks_path(issuer: &str) -> String {
     format!("{}/jwks", issuer_path(issuer))
 }
 
+/// Endpoint paths, relative to the issuer path (the contract between the route modules and
+/// this document).
+pub mod paths {
+    /// Authorization endpoint (RFC 6749 §3.1).
+    pub const AUTHORIZE: &str = "/authorize";
+    /// Login and consent pages and their form posts (interaction).
+    pub const LOGIN: &str = "/login";
+    /// Consent page and its form post.
+    pub const CONSENT: &str = "/consent";
+    /// Pushed authorization requests (RFC 9126 §2).
+    pub const PAR: &str = "/par";
+    /// Token endpoint (RFC 6749 §3.2).
+    pub const TOKEN: &str = "/token";
+    /// UserInfo (OpenID Connect Core 1.0 §5.3).
+    pub const USERINFO: &str = "/userinfo";
+    /// Token introspection (RFC 7662 §2).
+    pub const INTROSPECT: &str = "/introspect";
+    /// Token revocation (RFC 7009 §2).
+    pub const REVOKE: &str = "/revoke";
+    /// Dynamic client registration (RFC 7591 §3).
+    pub const REGISTER: &str = "/register";
+    /// RP-Initiated Logout (OpenID Connect RP-Initiated Logout 1.0 §2).
+    pub const END_SESSION: &str = "/end-session";
+    /// The protected demo API (RFC 6750), `/api/...`.
+    pub const API: &str = "/api";
+    /// The admin page.
+    pub const ADMIN: &str = "/admin";
+}
+
 /// Builds the metadata document (RFC 8414 §2, OpenID Connect Discovery 1.0 §3).
 pub fn metadata(config: &Config, issuer: &str) -> Object {
     let base = issuer.trim_end_matches('/');
@@ -59,6 +88,126 @@ pub fn metadata(config: &Config, issuer: &str) -> Object {
     m.insert(
         "jwks_uri".into(),
         Value::from(format!("{origin}{}", jwks_path(issuer))),
+    );
+    let url = |p: &str| Value::from(format!("{base}{p}"));
+    m.insert("authorization_endpoint".into(), url(paths::AUTHORIZE));
+    m.insert("token_endpoint".into(), url(paths::TOKEN));
+    m.insert("userinfo_endpoint".into(), url(paths::USERINFO));
+    m.insert("introspection_endpoint".into(), url(paths::INTROSPECT));
+    m.insert("revocation_endpoint".into(), url(paths::REVOKE));
+    m.insert("registration_endpoint".into(), url(paths::REGISTER));
+    m.insert("end_session_endpoint".into(), url(paths::END_SESSION));
+    m.insert(
+        "pushed_authorization_request_endpoint".into(),
+        url(paths::PAR),
+    );
+    let auth_methods = strings(crate::config::KNOWN_AUTH_METHODS.to_vec());
+    let jwt_algs = strings(vec![
+        "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+    ]);
+    m.insert(
+        "response_types_supported".into(),
+        strings(crate::config::KNOWN_RESPONSE_TYPES.to_vec()),
+    );
+    m.insert(
+        "response_modes_supported".into(),
+        strings(vec!["query", "fragment", "form_post"]),
+    );
+    m.insert(
+        "grant_types_supported".into(),
+        Value::Array(
+            config
+                .server
+                .grant_types_supported
+                .iter()
+                .map(|g| Value::from(g.as_str()))
+                .collect(),
+        ),
+    );
+    m.insert(
+        "token_endpoint_auth_methods_supported".into(),
+        auth_methods.clone(),
+    );
+    m.insert(
+        "token_endpoint_auth_signing_alg_values_supported".into(),
+        jwt_algs.clone(),
+    );
+    m.insert(
+        "introspection_endpoint_auth_methods_supported".into(),
+        auth_methods.clone(),
+    );
+    m.insert(
+        "revocation_endpoint_auth_methods_supported".into(),
+        auth_methods,
+    );
+    m.insert(
+        "code_challenge_methods_supported".into(),
+        strings(vec!["S256"]),
+    );
+    m.insert(
+        "authorization_response_iss_parameter_supported".into(),
+        Value::Bool(true),
+    );
+    m.insert("claims_parameter_supported".into(), Value::Bool(true));
+    m.insert("request_parameter_supported".into(), Value::Bool(true));
+    m.insert("request_uri_parameter_supported".into(), Value::Bool(true));
+    m.insert(
+        "request_object_signing_alg_values_supported".into(),
+        jwt_algs.clone(),
+    );
+    m.insert(
+        "userinfo_signing_alg_values_supported".into(),
+        strings(
+            crate::config::SIGNING_ALGS
+                .iter()
+                .map(|a| a.as_str())
+                .collect(),
+        ),
+    );
+    m.insert("dpop_signing_alg_values_supported".into(), jwt_algs);
+    m.insert("backchannel_logout_supported".into(), Value::Bool(true));
+    m.insert(
+        "backchannel_logout_session_supported".into(),
+        Value::Bool(true),
+    );
+    m.insert(
+        "claims_supported".into(),
+        strings(vec![
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "azp",
+            "sid",
+            "name",
+            "given_name",
+            "family_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "email",
+            "email_verified",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "phone_number",
+            "phone_number_verified",
+            "address",
+            "updated_at",
+        ]),
+    );
+    m.insert(
+        "prompt_values_supported".into(),
+        strings(vec!["none", "login", "consent"]),
     );
     m.insert(
         "scopes_supported".into(),
@@ -132,6 +281,10 @@ mod tests {
                 .unwrap()
                 .contains(&"openid".into())
         );
-        assert!(m.get("token_endpoint").is_none());
+        assert_eq!(m["token_endpoint"], "https://op.example/t/token");
+        assert_eq!(
+            m["code_challenge_methods_supported"],
+            serde_json::json!(["S256"])
+        );
     }
 }

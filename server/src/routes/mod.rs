@@ -1,7 +1,19 @@
 //! HTTP endpoints, one module per specification concept.
 
+pub mod admin;
+pub mod api;
+pub mod assets;
+pub mod authorize;
 pub mod discovery;
+pub mod end_session;
+pub mod interaction;
+pub mod introspect;
 pub mod jwks;
+pub mod par;
+pub mod register;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
