@@ -2,8 +2,12 @@
 # JavaScript tests over the PACKED npm package (we test what users install, as oauth4webapi's
 # tools/test-dist.js does):
 #   1. npm pack ./pkg, install the tarball BY NAME into a fresh temp folder with the test deps
-#      (jose, playwright-core, typescript at the versions in the root package.json);
+#      (jose, playwright-core, typescript, oidc-provider, openid-client at the versions in the
+#      root package.json);
 #   2. node --test over tests/js (ESM + one CommonJS file), importing 'oidckit' from that install;
+#      the dev server tests (devserver.test.mjs, openid-client-interop.test.mjs) start the Rust
+#      binary oidckit-server: env OIDCKIT_SERVER_BIN, default target/debug/oidckit-server, built
+#      with `cargo build -p oidckit-server` when missing;
 #   3. tsc --strict over tests/types (ESM .mts and CommonJS .cts) against the installed types;
 #   4. the Chromium smoke test in tests/browser (screenshot in test-artifacts/browser-smoke.png).
 # Assumes scripts/build.sh has been run; runs it when pkg/dist is missing. Exits non-zero if any
@@ -51,15 +55,17 @@ JOSE_V="$(dep_version jose)"; JOSE_V="${JOSE_V:-^6}"
 PW_V="$(dep_version playwright-core)"; PW_V="${PW_V:-^1}"
 TS_V="$(dep_version typescript)"; TS_V="${TS_V:-latest}"
 OP_V="$(dep_version oidc-provider)"; OP_V="${OP_V:-^9}"
+OC_V="$(dep_version openid-client)"; OC_V="${OC_V:-^6}"
 
-say "install oidckit (tarball) + jose@$JOSE_V playwright-core@$PW_V typescript@$TS_V oidc-provider@$OP_V into $WORK"
+say "install oidckit (tarball) + jose@$JOSE_V playwright-core@$PW_V typescript@$TS_V oidc-provider@$OP_V openid-client@$OC_V into $WORK"
 cat > "$WORK/package.json" <<'JSON'
 { "name": "oidckit-test-consumer", "version": "0.0.0", "private": true }
 JSON
 (
   cd "$WORK"
   npm install --no-audit --no-fund --prefer-offline --loglevel=error \
-    "./$TARBALL_NAME" "jose@$JOSE_V" "playwright-core@$PW_V" "typescript@$TS_V" "oidc-provider@$OP_V"
+    "./$TARBALL_NAME" "jose@$JOSE_V" "playwright-core@$PW_V" "typescript@$TS_V" "oidc-provider@$OP_V" \
+    "openid-client@$OC_V"
 )
 INSTALLED="$WORK/node_modules/oidckit"
 [ -f "$INSTALLED/package.json" ] || { echo "oidckit was not installed by name" >&2; exit 1; }
@@ -71,6 +77,20 @@ cp -R "$ROOT/tests/js" "$WORK/js"
 cp -R "$ROOT/tests/types" "$WORK/types"
 cp -R "$ROOT/tests/browser" "$WORK/browser"
 export OIDCKIT_REPO_ROOT="$ROOT"
+
+# The dev OpenID Provider binary (issue 4) for tests/js/devserver*.
+if [ -n "${OIDCKIT_SERVER_BIN:-}" ]; then
+  OIDCKIT_SERVER_BIN="$(cd "$(dirname "$OIDCKIT_SERVER_BIN")" && pwd)/$(basename "$OIDCKIT_SERVER_BIN")"
+else
+  OIDCKIT_SERVER_BIN="$ROOT/target/debug/oidckit-server"
+  if [ ! -x "$OIDCKIT_SERVER_BIN" ]; then
+    say "target/debug/oidckit-server is missing: cargo build -p oidckit-server"
+    cargo build -p oidckit-server
+  fi
+fi
+[ -x "$OIDCKIT_SERVER_BIN" ] || { echo "oidckit-server binary not found at $OIDCKIT_SERVER_BIN" >&2; exit 1; }
+echo "oidckit-server: $OIDCKIT_SERVER_BIN"
+export OIDCKIT_SERVER_BIN
 
 STATUS=0
 NODE_PASS=0; NODE_FAIL=0; NODE_SKIP=0

@@ -1,0 +1,924 @@
+// End-to-end tests of the packed oidckit package against our own dev OpenID Provider, the Rust
+// binary `oidckit-server` (issue 4), started on 127.0.0.1 port 0 with in-memory state and the
+// test configuration tests/js/devserver/config.toml by tests/js/devserver/server.mjs, its login
+// and consent pages driven over HTTP. The same kind of tests as oidc-provider.test.mjs, plus the
+// misbehaviour scenarios: for each one our Client must fail with the expected code.
+//
+// A test skips (saying why) only when the server answers that the endpoint or grant does not
+// exist (`404 not_found`, `unsupported_grant_type`, `unsupported_response_type`).
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+
+import * as oidckit from 'oidckit';
+
+import {
+  startServer, CookieJar, REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, SECRETS, SCENARIO_SECRET, JWT_BEARER,
+  TOKEN_EXCHANGE, USERS,
+} from './devserver/server.mjs';
+
+const {
+  Client, createRemoteJWKSet, importPKCS8, importJWK, decodeJwt, decodeProtectedHeader, errors,
+} = oidckit;
+
+const TIMEOUT = 60_000;
+
+let srv;
+let issuer;
+
+before(async () => {
+  srv = await startServer();
+  issuer = srv.issuer;
+}, { timeout: TIMEOUT });
+
+after(async () => {
+  await srv?.stop();
+}, { timeout: TIMEOUT });
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+function opts(clientId, extra = {}) {
+  const secret = SECRETS[clientId] ?? (clientId.startsWith('scn-') ? SCENARIO_SECRET : undefined);
+  return {
+    clientId,
+    ...(secret ? { clientSecret: secret } : {}),
+    redirectUri: REDIRECT_URI,
+    postLogoutRedirectUri: POST_LOGOUT_REDIRECT_URI,
+    allowInsecureRequests: true,
+    ...extra,
+  };
+}
+
+async function client(clientId, extra) {
+  return Client.discover(issuer, opts(clientId, extra));
+}
+
+function backendOpts(clientId = 'backend', extra = {}) {
+  return {
+    privateKey: importPKCS8(srv.backend.pkcs8, 'RS256'),
+    kid: srv.backend.kid,
+    tokenEndpointAuthMethod: 'private_key_jwt',
+    tokenEndpointAuthSigningAlg: 'RS256',
+    ...extra,
+  };
+}
+
+/** Runs a whole authorization code flow for `c`: { tx, result, callback }. */
+async function codeFlow(c, params = {}, loginOpts = {}) {
+  const tx = c.authorizationRequest({ scope: 'openid offline_access profile email', ...params });
+  const callback = await srv.login(tx.url, loginOpts);
+  const input = callback.type === 'form_post' ? new URLSearchParams(callback.body) : callback.url;
+  const result = await c.handleCallback(input, tx);
+  return { tx, result, callback };
+}
+
+const sha256b64u = (s) => createHash('sha256').update(s).digest('base64url');
+const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+async function assertRejects(promiseOrFn, check, message) {
+  await assert.rejects(async () => (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn), check, message);
+}
+
+/** A raw form POST to an endpoint: { status, headers, json }. */
+async function post(path, form, headers = {}) {
+  const res = await fetch(`${issuer}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
+    body: new URLSearchParams(form).toString(),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** Whether `path` exists at the server (anything but the generic JSON 404 `not_found`). */
+const existsCache = new Map();
+async function exists(path, method = 'GET') {
+  const k = `${method} ${path}`;
+  if (!existsCache.has(k)) {
+    const res = await fetch(`${issuer}${path}`, {
+      method, redirect: 'manual', signal: AbortSignal.timeout(15_000),
+      ...(method === 'POST' ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' } : {}),
+    });
+    const text = await res.text();
+    let notFound = false;
+    if (res.status === 404 || res.status === 405) {
+      try { notFound = JSON.parse(text).error === 'not_found'; } catch { notFound = res.status === 405 ? false : text === ''; }
+    }
+    existsCache.set(k, !notFound);
+  }
+  return existsCache.get(k);
+}
+
+/** Skips `t` (saying why) unless every endpoint exists. */
+async function need(t, ...endpoints) {
+  for (const e of endpoints) {
+    const [method, path] = e.includes(' ') ? e.split(' ') : ['GET', e];
+    if (!(await exists(path, method))) {
+      t.skip(`the server does not implement ${method} ${path} (404 not_found)`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Runs `fn`; when the server answers that a grant / response type is unsupported, skips `t` with that reason. */
+async function orSkipUnsupported(t, what, fn) {
+  try {
+    return { value: await fn() };
+  } catch (e) {
+    if (['unsupported_grant_type', 'unsupported_response_type'].includes(e?.error)) {
+      t.skip(`the server does not implement ${what} (${e.error}${e.error_description ? `: ${e.error_description}` : ''})`);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+const FLOW = ['/authorize', 'POST /token'];
+
+// ---- discovery and JWKS -----------------------------------------------------------------------
+describe('discovery and JWKS', { timeout: TIMEOUT }, () => {
+  test('Client.discover: the issuer equals the URL; the endpoints are under it', async () => {
+    const c = await client('spa');
+    const m = c.metadata;
+    assert.equal(m.issuer, issuer);
+    for (const k of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'introspection_endpoint', 'revocation_endpoint', 'end_session_endpoint']) {
+      assert.equal(typeof m[k], 'string', `${k} advertised`);
+      assert.ok(m[k].startsWith(issuer), `${k} is under the issuer`);
+    }
+    assert.equal(m.authorization_response_iss_parameter_supported, true, 'RFC 9207');
+    assert.deepEqual(m.code_challenge_methods_supported, ['S256'], 'S256 only');
+    assert.ok(m.response_types_supported.includes('code'));
+    assert.ok(m.grant_types_supported.includes('authorization_code'));
+    assert.ok(m.id_token_signing_alg_values_supported.includes('RS256'));
+    assert.ok(m.scopes_supported.includes('openid'));
+    assert.deepEqual(m.subject_types_supported, ['public']);
+  });
+
+  test('RFC 8414 metadata at /.well-known/oauth-authorization-server has the same issuer', async () => {
+    const c = await Client.discover(issuer, opts('spa'), { algorithm: 'oauth2' });
+    assert.equal(c.metadata.issuer, issuer);
+    assert.equal(c.metadata.token_endpoint, `${issuer}/token`);
+  });
+
+  test('plain http is refused unless allowInsecureRequests is set; another issuer string is refused', async () => {
+    await assertRejects(Client.discover(issuer, { clientId: 'spa', redirectUri: REDIRECT_URI }), (e) => {
+      assert.equal(e.code, 'OAUTH_HTTP_REQUEST_FORBIDDEN');
+      return true;
+    });
+    await assertRejects(Client.discover(`${issuer}/`, opts('spa')), (e) => {
+      assert.equal(e.code, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED');
+      assert.match(e.message, /issuer/);
+      return true;
+    });
+  });
+
+  test('JWKS: public keys only, each with kid and alg, importable; cacheable and readable cross-origin', async () => {
+    const res = await fetch(srv.discovery.jwks_uri);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /json/);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    const { keys } = await res.json();
+    assert.ok(keys.length >= 1);
+    const kids = new Set();
+    for (const k of keys) {
+      for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(k[priv], undefined, `no private member ${priv}`);
+      assert.equal(typeof k.kid, 'string');
+      assert.ok(!kids.has(k.kid), 'kids are unique');
+      kids.add(k.kid);
+      assert.equal(typeof k.alg, 'string');
+      const key = importJWK(k, k.alg);
+      assert.equal(key.type, 'public');
+    }
+    const remote = createRemoteJWKSet(srv.discovery.jwks_uri, { allowInsecureRequests: true });
+    await remote.reload();
+    assert.deepEqual(remote.jwks().keys.map((k) => k.kid), keys.map((k) => k.kid));
+  });
+
+  test('an unknown path is a JSON 404, never an HTML 500', async () => {
+    const res = await fetch(`${issuer}/no/such/endpoint`);
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get('content-type') ?? '', /json/);
+    assert.equal(typeof (await res.json()).error, 'string');
+  });
+});
+
+// ---- 1. public client: code + PKCE, UserInfo, refresh rotation --------------------------------
+describe('public client (spa): authorization code + PKCE', { timeout: TIMEOUT }, () => {
+  let c;
+  let flow;
+
+  before(async () => {
+    c = await client('spa');
+  });
+
+  test('code + PKCE (S256) through the login and consent pages; RFC 9207 iss; ID token validated', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const steps = [];
+    const tx = c.authorizationRequest({ scope: 'openid offline_access profile email' });
+    const callback = await srv.login(tx.url, { steps });
+    assert.deepEqual(steps, ['login', 'consent'], 'a login page, then a consent page');
+    assert.equal(callback.type, 'redirect');
+    const cb = new URL(callback.url);
+    assert.equal(`${cb.origin}${cb.pathname}`, REDIRECT_URI);
+    assert.equal(cb.searchParams.get('iss'), issuer, 'RFC 9207 iss in the query');
+    assert.equal(cb.searchParams.get('state'), tx.state);
+    assert.ok(cb.searchParams.get('code'));
+    const result = await c.handleCallback(callback.url, tx);
+    flow = { tx, result, callback };
+    const u = new URL(tx.url);
+    assert.equal(u.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(u.searchParams.get('code_challenge'), sha256b64u(tx.codeVerifier));
+    const { tokens, claims } = result;
+    assert.equal(claims.iss, issuer);
+    assert.equal(claims.sub, 'alice');
+    assert.equal(claims.aud, 'spa');
+    assert.equal(claims.nonce, tx.nonce);
+    assert.equal(typeof claims.auth_time, 'number');
+    assert.ok(tokens.access_token && tokens.refresh_token && tokens.id_token, 'access, refresh and ID tokens');
+    assert.equal(tokens.token_type, 'bearer');
+    assert.ok(tokens.expires_in > 0 && tokens.expires_in <= 300, `expires_in ${tokens.expires_in} (config: 300)`);
+    assert.equal(decodeProtectedHeader(tokens.id_token).alg, 'RS256');
+    assert.ok(decodeProtectedHeader(tokens.id_token).kid, 'the ID token names its key');
+  });
+
+  test('the JWT access token is an RFC 9068 at+jwt signed by the OP', async (t) => {
+    if (!flow) return t.skip('needs the code flow above');
+    const at = flow.result.tokens.access_token;
+    const h = decodeProtectedHeader(at);
+    assert.equal(h.typ, 'at+jwt');
+    const p = decodeJwt(at);
+    assert.equal(p.iss, issuer);
+    assert.equal(p.sub, 'alice');
+    assert.equal(p.client_id, 'spa');
+    assert.ok(p.jti);
+    assert.ok(p.aud, 'aud present (RFC 9068 §2.2)');
+    const remote = createRemoteJWKSet(srv.discovery.jwks_uri, { allowInsecureRequests: true });
+    const v = await oidckit.validateJwtAccessToken(at, remote, { issuer, audience: p.aud });
+    assert.equal(v.payload.client_id, 'spa');
+  });
+
+  test('a second authorization with the session cookie skips login and consent (SSO)', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const jar = new CookieJar();
+    const c2 = await client('spa');
+    await codeFlow(c2, { scope: 'openid' }, { jar });
+    assert.ok(jar.get('oidckit_session'), 'the session cookie is oidckit_session');
+    const steps = [];
+    const { result } = await codeFlow(c2, { scope: 'openid' }, { jar, steps });
+    assert.deepEqual(steps, [], 'no page shown the second time');
+    assert.equal(result.claims.sub, 'alice');
+  });
+
+  test('prompt=none without a session: login_required error redirect with state and iss', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const tx = c.authorizationRequest({ scope: 'openid', prompt: 'none' });
+    const cb = await srv.login(tx.url);
+    assert.equal(cb.type, 'redirect');
+    const u = new URL(cb.url);
+    assert.equal(u.searchParams.get('error'), 'login_required');
+    assert.equal(u.searchParams.get('state'), tx.state);
+    assert.equal(u.searchParams.get('iss'), issuer);
+    await assertRejects(c.handleCallback(cb.url, tx), (e) => {
+      assert.ok(e instanceof errors.AuthorizationResponseError);
+      assert.equal(e.error, 'login_required');
+      return true;
+    });
+  });
+
+  test('consent denied: access_denied reaches the client as an AuthorizationResponseError', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const tx = c.authorizationRequest({ scope: 'openid email' });
+    const cb = await srv.login(tx.url, { decision: 'deny' });
+    await assertRejects(c.handleCallback(cb.url, tx), (e) => {
+      assert.ok(e instanceof errors.AuthorizationResponseError);
+      assert.equal(e.error, 'access_denied');
+      return true;
+    });
+  });
+
+  test('a wrong password shows the login page again (no redirect)', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const tx = c.authorizationRequest({ scope: 'openid' });
+    await assertRejects(srv.login(tx.url, { password: 'not-the-password' }), /login page came back/);
+  });
+
+  test('the authorization code is single use at the server; PKCE verifier required and checked', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c2 = await client('spa');
+    const exchange = async (code, verifier) => post('/token', {
+      grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'spa', ...(verifier ? { code_verifier: verifier } : {}),
+    });
+    // Wrong verifier, then none: refused (RFC 7636 §4.6).
+    let tx = c2.authorizationRequest({ scope: 'openid' });
+    let code = new URL((await srv.login(tx.url)).url).searchParams.get('code');
+    let r = await exchange(code, `${tx.codeVerifier.slice(0, -2)}xx`);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json?.error, 'invalid_grant');
+    tx = c2.authorizationRequest({ scope: 'openid' });
+    code = new URL((await srv.login(tx.url)).url).searchParams.get('code');
+    r = await exchange(code);
+    assert.equal(r.status, 400, r.text);
+    assert.ok(['invalid_grant', 'invalid_request'].includes(r.json?.error), r.text);
+    // The right verifier: tokens; the same code again: invalid_grant (RFC 6749 §4.1.2).
+    tx = c2.authorizationRequest({ scope: 'openid' });
+    code = new URL((await srv.login(tx.url)).url).searchParams.get('code');
+    r = await exchange(code, tx.codeVerifier);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.access_token);
+    assert.match(r.headers.get('cache-control') ?? '', /no-store/);
+    const again = await exchange(code, tx.codeVerifier);
+    assert.equal(again.status, 400, again.text);
+    assert.equal(again.json?.error, 'invalid_grant');
+  });
+
+  test('PKCE downgrade (plain) and a missing challenge are refused with an error redirect', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    for (const [label, mutate] of [
+      ['plain', (u) => { u.searchParams.set('code_challenge_method', 'plain'); u.searchParams.set('code_challenge', 'a'.repeat(43)); }],
+      ['missing', (u) => { u.searchParams.delete('code_challenge'); u.searchParams.delete('code_challenge_method'); }],
+    ]) {
+      const tx = c.authorizationRequest({ scope: 'openid' });
+      const u = new URL(tx.url);
+      mutate(u);
+      const cb = await srv.login(u.href);
+      assert.equal(cb.type, 'redirect', label);
+      const back = new URL(cb.url);
+      assert.equal(back.searchParams.get('error'), 'invalid_request', `${label}: ${cb.url}`);
+      assert.equal(back.searchParams.get('state'), tx.state);
+      assert.equal(back.searchParams.get('iss'), issuer);
+    }
+  });
+
+  test('an unregistered redirect_uri gets an error page at the OP, never a redirect', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const tx = c.authorizationRequest({ scope: 'openid' });
+    const u = new URL(tx.url);
+    u.searchParams.set('redirect_uri', 'http://127.0.0.1:5999/evil');
+    const res = await fetch(u, { redirect: 'manual' });
+    assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
+    assert.equal(res.headers.get('location'), null);
+    await res.arrayBuffer();
+  });
+
+  test('response_mode fragment and form_post for the code flow', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const f = await codeFlow(c, { scope: 'openid', response_mode: 'fragment' });
+    assert.equal(f.callback.type, 'redirect');
+    const frag = new URLSearchParams(new URL(f.callback.url).hash.slice(1));
+    assert.ok(frag.get('code'));
+    assert.equal(frag.get('iss'), issuer);
+    assert.equal(f.result.claims.sub, 'alice');
+    const p = await codeFlow(c, { scope: 'openid', response_mode: 'form_post' });
+    assert.equal(p.callback.type, 'form_post');
+    assert.equal(p.callback.action, REDIRECT_URI);
+    const body = new URLSearchParams(p.callback.body);
+    assert.equal(body.get('iss'), issuer);
+    assert.equal(body.get('state'), p.tx.state);
+    assert.equal(p.result.claims.sub, 'alice');
+  });
+
+  test('UserInfo: the claims of the scopes, sub equal to the ID token sub', async (t) => {
+    if (!flow) return t.skip('needs the code flow above');
+    if (!(await need(t, 'GET /userinfo'))) return;
+    const info = await c.userinfo(flow.result.tokens.access_token, { expectedSubject: 'alice' });
+    assert.equal(info.sub, 'alice');
+    assert.equal(info.email, 'alice@example.com');
+    assert.equal(info.email_verified, true);
+    assert.equal(info.name, 'Alice Liddell');
+    assert.equal(info.domain, 'example.com', 'custom claims go with profile');
+    assert.equal(info.phone_number, undefined, 'no phone scope, no phone claims');
+  });
+
+  test('UserInfo of bob with alice expected is refused (OIDC Core §5.3.2)', async (t) => {
+    if (!(await need(t, ...FLOW, 'GET /userinfo'))) return;
+    const other = await client('spa');
+    const bob = await codeFlow(other, { scope: 'openid email' }, { user: 'bob' });
+    assert.equal(bob.result.claims.sub, 'bob');
+    await assertRejects(c.userinfo(bob.result.tokens.access_token, { expectedSubject: 'alice' }), (e) => {
+      assert.equal(e.code, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED');
+      return true;
+    });
+    assert.equal((await other.userinfo(bob.result.tokens.access_token)).email, 'bob@example.org');
+  });
+
+  test('UserInfo with an invalid token: 401 with an RFC 6750 WWW-Authenticate', async (t) => {
+    if (!(await need(t, 'GET /userinfo'))) return;
+    const res = await fetch(`${issuer}/userinfo`, { headers: { authorization: 'Bearer not-a-token' } });
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer\b.*error="invalid_token"/);
+    const none = await fetch(`${issuer}/userinfo`);
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+  });
+
+  test('max_age and the claims parameter: auth_time, the requested claim in the ID token', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const { result } = await codeFlow(c, { scope: 'openid', max_age: 300, claims: { id_token: { email: { essential: true } } } });
+    assert.equal(typeof result.claims.auth_time, 'number');
+    assert.equal(result.claims.email, 'alice@example.com');
+  });
+
+  test('refresh (public client): a new refresh token; the old one then fails and revokes the grant', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c2 = await client('spa');
+    const first = await codeFlow(c2);
+    const rt1 = first.result.tokens.refresh_token;
+    assert.ok(rt1, 'offline_access gave a refresh token');
+    const refreshed = await c2.refresh(rt1);
+    const rt2 = refreshed.tokens.refresh_token;
+    assert.ok(refreshed.tokens.access_token);
+    assert.notEqual(refreshed.tokens.access_token, first.result.tokens.access_token);
+    assert.ok(rt2 && rt2 !== rt1, 'the refresh token rotated (public client)');
+    if (refreshed.tokens.id_token) {
+      assert.equal(refreshed.claims.sub, 'alice');
+      assert.equal(decodeJwt(refreshed.tokens.id_token).auth_time, first.result.claims.auth_time);
+    }
+    // Reuse of the rotated-out token: invalid_grant, and the whole grant is revoked.
+    await assertRejects(c2.refresh(rt1), (e) => {
+      assert.ok(e instanceof errors.ResponseBodyError);
+      assert.equal(e.error, 'invalid_grant');
+      return true;
+    });
+    await assertRejects(c2.refresh(rt2), (e) => {
+      assert.equal(e.error, 'invalid_grant', 'the newer refresh token died with the grant');
+      return true;
+    });
+    if (await exists('/introspect', 'POST')) {
+      const rs = await client('resource-server');
+      const info = await rs.introspect(refreshed.tokens.access_token);
+      assert.equal(info.active, false, 'the access token of the revoked grant is inactive');
+    }
+  });
+});
+
+// ---- 2. confidential clients and backends -------------------------------------------------------
+describe('confidential clients: client authentication methods', { timeout: TIMEOUT }, () => {
+  test('client_secret_basic: code flow with a refresh token; refresh keeps the ID token continuous', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('web-basic');
+    const { result } = await codeFlow(c);
+    assert.equal(result.claims.aud, 'web-basic');
+    assert.ok(result.tokens.refresh_token);
+    const r = await c.refresh();
+    assert.ok(r.tokens.access_token);
+    if (r.tokens.id_token) assert.equal(r.claims.sub, 'alice');
+  });
+
+  test('client_secret_post: code flow and client credentials', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('web-post', { tokenEndpointAuthMethod: 'client_secret_post' });
+    const { result } = await codeFlow(c, { scope: 'openid email' });
+    assert.equal(result.claims.sub, 'alice');
+    const cc = await c.clientCredentials({ scope: 'api:read' });
+    assert.ok(cc.access_token);
+  });
+
+  test('a wrong client secret: 401 invalid_client', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('web-basic', { clientSecret: 'wrong-secret-0123456789abcdef0123456789' });
+    await assertRejects(c.clientCredentials({ scope: 'api:read' }), (e) => {
+      assert.ok(e instanceof errors.ResponseBodyError);
+      assert.equal(e.error, 'invalid_client');
+      assert.equal(e.status, 401);
+      return true;
+    });
+  });
+
+  test('client credentials (client_secret_basic): an access token for the client, no refresh / ID token', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('web-basic');
+    const tokens = await c.clientCredentials({ scope: 'api:read' });
+    assert.ok(tokens.access_token);
+    assert.equal(tokens.token_type, 'bearer');
+    assert.equal(tokens.refresh_token, undefined);
+    assert.equal(tokens.id_token, undefined);
+    assert.equal(tokens.scope ?? 'api:read', 'api:read');
+    const claims = decodeJwt(tokens.access_token);
+    assert.equal(claims.client_id, 'web-basic');
+  });
+
+  test('client credentials with private_key_jwt (RS256, kid, PEM-registered key)', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('backend', backendOpts());
+    const tokens = await c.clientCredentials({ scope: 'api:read' });
+    assert.ok(tokens.access_token);
+    assert.equal(decodeJwt(tokens.access_token).client_id, 'backend');
+  });
+
+  test('client credentials with private_key_jwt against a JWKS-registered key', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('backend-jwks', backendOpts('backend-jwks'));
+    const tokens = await c.clientCredentials({ scope: 'api:read' });
+    assert.equal(decodeJwt(tokens.access_token).client_id, 'backend-jwks');
+  });
+
+  test('private_key_jwt: a replayed assertion (same jti), a wrong aud and a foreign key are refused', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const key = importPKCS8(srv.backend.pkcs8, 'RS256');
+    const tokenEndpoint = srv.discovery.token_endpoint;
+    const send = (assertion) => post('/token', {
+      grant_type: 'client_credentials', scope: 'api:read', client_id: 'backend',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion,
+    });
+    const a = oidckit.createClientAssertion({ clientId: 'backend', audience: tokenEndpoint, key, kid: srv.backend.kid });
+    const ok = await send(a);
+    assert.equal(ok.status, 200, ok.text);
+    const replay = await send(a);
+    assert.equal(replay.status, 401, replay.text);
+    assert.equal(replay.json?.error, 'invalid_client');
+    const wrongAud = await send(oidckit.createClientAssertion({ clientId: 'backend', audience: 'https://other.example/token', key, kid: srv.backend.kid }));
+    assert.equal(wrongAud.status, 401, wrongAud.text);
+    assert.equal(wrongAud.json?.error, 'invalid_client');
+    const foreign = oidckit.generateKeyPair('RS256').privateKey;
+    const bad = await send(oidckit.createClientAssertion({ clientId: 'backend', audience: tokenEndpoint, key: foreign, kid: srv.backend.kid }));
+    assert.equal(bad.status, 401, bad.text);
+    assert.equal(bad.json?.error, 'invalid_client');
+  });
+
+  test('a backend outside its CIDR allow rules is refused', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('backend-far');
+    await assertRejects(c.clientCredentials({ scope: 'api:read' }), (e) => {
+      assert.ok(e instanceof errors.ResponseBodyError, String(e));
+      assert.ok(e.status >= 400 && e.status < 500);
+      return true;
+    });
+  });
+
+  test('JWT bearer grant (RFC 7523 §2.1): the backend asserts alice; bob is not allowed', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('backend', backendOpts());
+    const r = await orSkipUnsupported(t, 'the JWT bearer grant', () => c.jwtBearer({ subject: 'alice', scope: 'api:read' }));
+    if (!r) return;
+    assert.ok(r.value.access_token);
+    const claims = decodeJwt(r.value.access_token);
+    assert.equal(claims.sub, 'alice');
+    assert.equal(claims.client_id, 'backend');
+    await assertRejects(c.jwtBearer({ subject: 'bob', scope: 'api:read' }), (e) => {
+      assert.ok(e instanceof errors.ResponseBodyError);
+      assert.ok(['invalid_grant', 'unauthorized_client', 'access_denied'].includes(e.error), e.error);
+      return true;
+    });
+  });
+
+  test('resource owner password grant (web-basic, alice)', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('web-basic');
+    const r = await orSkipUnsupported(t, 'the password grant', () => c.password({ username: 'alice', password: USERS.alice.password, scope: 'openid profile' }));
+    if (!r) return;
+    assert.ok(r.value.access_token);
+    assert.equal(decodeJwt(r.value.access_token).sub, 'alice');
+    await assertRejects(c.password({ username: 'alice', password: 'wrong', scope: 'openid' }), (e) => {
+      assert.equal(e.error, 'invalid_grant');
+      return true;
+    });
+  });
+
+  test('token exchange (RFC 8693): web-basic exchanges alice\'s access token', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('web-basic');
+    const { result } = await codeFlow(c, { scope: 'openid profile' });
+    const r = await orSkipUnsupported(t, 'token exchange', () => c.grant(TOKEN_EXCHANGE, {
+      subject_token: result.tokens.access_token,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    }));
+    if (!r) return;
+    assert.ok(r.value.access_token);
+    assert.equal(r.value.issued_token_type, 'urn:ietf:params:oauth:token-type:access_token');
+    assert.equal(decodeJwt(r.value.access_token).sub, 'alice');
+  });
+});
+
+// ---- 3. implicit and hybrid (legacy client) ----------------------------------------------------
+describe('implicit and hybrid response types (legacy client)', { timeout: TIMEOUT }, () => {
+  for (const responseType of ['id_token', 'id_token token', 'code id_token', 'code token', 'code id_token token']) {
+    test(`response_type=${responseType} (fragment)`, async (t) => {
+      if (!(await need(t, '/authorize'))) return;
+      const c = await client('legacy');
+      const tx = c.authorizationRequest({ scope: 'openid email', response_type: responseType });
+      const cb = await srv.login(tx.url);
+      assert.equal(cb.type, 'redirect');
+      const u = new URL(cb.url);
+      assert.equal(u.search, '', 'nothing in the query');
+      const frag = new URLSearchParams(u.hash.slice(1));
+      assert.equal(frag.get('iss'), issuer);
+      assert.equal(frag.get('state'), tx.state);
+      const types = responseType.split(' ');
+      const { tokens, claims } = await c.handleCallback(cb.url, tx);
+      if (types.includes('id_token')) {
+        const front = decodeJwt(frag.get('id_token'));
+        assert.equal(front.nonce, tx.nonce);
+        if (types.includes('token')) assert.ok(front.at_hash, 'at_hash in the front-channel ID token');
+        if (types.includes('code')) assert.ok(front.c_hash, 'c_hash in the front-channel ID token');
+        if (!types.includes('token') && !types.includes('code')) {
+          assert.equal(front.email, 'alice@example.com', 'response_type id_token: the scope claims go in the ID token');
+        }
+      }
+      assert.equal(claims?.sub ?? decodeJwt(tokens.access_token).sub, 'alice');
+      if (types.includes('token') || types.includes('code')) assert.ok(tokens.access_token);
+    });
+  }
+
+  test('hybrid: a tampered access_token in the fragment fails the at_hash check', async (t) => {
+    if (!(await need(t, '/authorize'))) return;
+    const c = await client('legacy');
+    const tx = c.authorizationRequest({ scope: 'openid', response_type: 'id_token token' });
+    const cb = await srv.login(tx.url);
+    const u = new URL(cb.url);
+    const frag = new URLSearchParams(u.hash.slice(1));
+    frag.set('access_token', `${frag.get('access_token')}x`);
+    u.hash = frag.toString();
+    await assertRejects(c.handleCallback(u.href, tx), (e) => {
+      assert.match(`${e.claim ?? ''} ${e.message}`, /at_hash/i);
+      return true;
+    });
+  });
+
+  test('response_type=id_token with response_mode=form_post', async (t) => {
+    if (!(await need(t, '/authorize'))) return;
+    const c = await client('legacy');
+    const tx = c.authorizationRequest({ scope: 'openid', response_type: 'code id_token', response_mode: 'form_post' });
+    const cb = await srv.login(tx.url);
+    assert.equal(cb.type, 'form_post');
+    const { claims } = await c.handleCallback(new URLSearchParams(cb.body), tx);
+    assert.equal(claims.sub, 'alice');
+  });
+
+  test('a response type the client is not registered for is refused (unsupported_response_type / unauthorized_client)', async (t) => {
+    if (!(await need(t, '/authorize'))) return;
+    const c = await client('spa');
+    const tx = c.authorizationRequest({ scope: 'openid', response_type: 'id_token token' });
+    const cb = await srv.login(tx.url);
+    assert.equal(cb.type, 'redirect');
+    const u = new URL(cb.url);
+    const p = u.hash ? new URLSearchParams(u.hash.slice(1)) : u.searchParams;
+    assert.ok(['unauthorized_client', 'unsupported_response_type', 'invalid_request'].includes(p.get('error')), cb.url);
+  });
+});
+
+// ---- 4. resource server: introspection, revocation, the demo API ------------------------------
+describe('resource server: introspection, revocation, /api', { timeout: TIMEOUT }, () => {
+  let spa;
+  let tokens;
+
+  before(async () => {
+    spa = await client('spa');
+    try {
+      ({ tokens } = (await codeFlow(spa, { scope: 'openid offline_access profile api:read' })).result);
+    } catch {
+      tokens = undefined;
+    }
+  });
+
+  test('introspection by the authenticated resource server (RFC 7662)', async (t) => {
+    if (!tokens) return t.skip('no tokens: the code flow failed (see above)');
+    if (!(await need(t, 'POST /introspect'))) return;
+    const rs = await client('resource-server');
+    const info = await rs.introspect(tokens.access_token);
+    assert.equal(info.active, true);
+    assert.equal(info.sub, 'alice');
+    assert.equal(info.client_id, 'spa');
+    assert.equal(info.iss, issuer);
+    assert.match(info.scope, /\bapi:read\b/);
+    assert.equal(typeof info.exp, 'number');
+    assert.equal(info.username, 'alice');
+    const garbage = await rs.introspect('not-a-token');
+    assert.deepEqual(garbage, { active: false });
+  });
+
+  test('introspection without client authentication is refused (401 invalid_client)', async (t) => {
+    if (!tokens) return t.skip('no tokens: the code flow failed (see above)');
+    if (!(await need(t, 'POST /introspect'))) return;
+    const r = await post('/introspect', { token: tokens.access_token });
+    assert.equal(r.status, 401, r.text);
+    assert.equal(r.json?.error, 'invalid_client');
+  });
+
+  test('/api/me with the access token; no token or a bad one: RFC 6750 errors', async (t) => {
+    if (!tokens) return t.skip('no tokens: the code flow failed (see above)');
+    if (!(await need(t, '/api/me'))) return;
+    const res = await spa.fetchProtectedResource(`${issuer}/api/me`, { accessToken: tokens.access_token });
+    assert.equal(res.status, 200, await res.clone().text());
+    const me = await res.json();
+    assert.equal(me.sub, 'alice');
+    const none = await fetch(`${issuer}/api/me`);
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+    const bad = await fetch(`${issuer}/api/me`, { headers: { authorization: `Bearer ${tokens.access_token.slice(0, -4)}AAAA` } });
+    assert.equal(bad.status, 401);
+    assert.match(bad.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+  });
+
+  test('revocation (RFC 7009): the access token becomes inactive and /api refuses it', async (t) => {
+    if (!(await need(t, ...FLOW, 'POST /revoke'))) return;
+    const c = await client('web-basic');
+    const { result } = await codeFlow(c, { scope: 'openid api:read' });
+    await c.revoke(result.tokens.access_token, { tokenTypeHint: 'access_token' });
+    if (await exists('/introspect', 'POST')) {
+      const rs = await client('resource-server');
+      assert.equal((await rs.introspect(result.tokens.access_token)).active, false);
+    }
+    if (await exists('/api/me')) {
+      const res = await fetch(`${issuer}/api/me`, { headers: { authorization: `Bearer ${result.tokens.access_token}` } });
+      assert.equal(res.status, 401);
+    }
+    // Revoking an unknown token is not an error (RFC 7009 §2.2).
+    await c.revoke('not-a-token');
+  });
+
+  test('revoking a refresh token makes the next refresh fail with invalid_grant', async (t) => {
+    if (!(await need(t, ...FLOW, 'POST /revoke'))) return;
+    const c = await client('web-basic');
+    const { result } = await codeFlow(c);
+    await c.revoke(result.tokens.refresh_token, { tokenTypeHint: 'refresh_token' });
+    await assertRejects(c.refresh(result.tokens.refresh_token), (e) => {
+      assert.equal(e.error, 'invalid_grant');
+      return true;
+    });
+  });
+});
+
+// ---- PAR, registration, logout ------------------------------------------------------------------
+describe('PAR, dynamic registration, end-session, back-channel logout', { timeout: TIMEOUT }, () => {
+  test('pushed authorization request (RFC 9126), then the code flow', async (t) => {
+    if (!(await need(t, ...FLOW, 'POST /par'))) return;
+    const c = await client('web-basic');
+    const tx = await c.pushedAuthorizationRequest({ scope: 'openid email' });
+    const u = new URL(tx.url);
+    assert.ok(u.searchParams.get('request_uri')?.startsWith('urn:ietf:params:oauth:request_uri:'));
+    assert.equal(u.searchParams.get('code_challenge'), null, 'only client_id and request_uri travel in the browser');
+    const cb = await srv.login(tx.url);
+    const { claims } = await c.handleCallback(cb.url, tx);
+    assert.equal(claims.sub, 'alice');
+  });
+
+  test('dynamic client registration (RFC 7591), then a code flow with the new client', async (t) => {
+    if (!(await need(t, 'POST /register'))) return;
+    const c = await Client.register(issuer, {
+      redirect_uris: [REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      client_name: 'registered by the JS test',
+      scope: 'openid email',
+    }, { allowInsecureRequests: true });
+    assert.equal(typeof c.registration.client_id, 'string');
+    assert.equal(typeof c.registration.client_secret, 'string');
+    if (!(await exists('/authorize'))) return;
+    const { result } = await codeFlow(c, { scope: 'openid email' });
+    assert.equal(result.claims.aud, c.registration.client_id);
+  });
+
+  test('RP-initiated logout: the end-session URL returns to post_logout_redirect_uri with state; the session is gone', async (t) => {
+    if (!(await need(t, ...FLOW, '/end-session'))) return;
+    const jar = new CookieJar();
+    const c = await client('spa');
+    await codeFlow(c, { scope: 'openid' }, { jar });
+    const url = c.endSessionUrl({ state: 'bye-123' });
+    const u = new URL(url);
+    assert.equal(`${u.origin}${u.pathname}`, srv.discovery.end_session_endpoint);
+    assert.ok(u.searchParams.get('id_token_hint'));
+    const out = await srv.logout(url, { jar });
+    assert.equal(out.type, 'redirect', 'sent back to the client');
+    const back = new URL(out.url);
+    assert.equal(`${back.origin}${back.pathname}`, POST_LOGOUT_REDIRECT_URI);
+    assert.equal(back.searchParams.get('state'), 'bye-123');
+    const tx = c.authorizationRequest({ scope: 'openid', prompt: 'none' });
+    const cb = await srv.login(tx.url, { jar });
+    assert.equal(new URL(cb.url).searchParams.get('error'), 'login_required', 'the session ended');
+  });
+
+  test('back-channel logout: a valid logout token reaches the client at logout', async (t) => {
+    if (!(await need(t, ...FLOW, '/end-session'))) return;
+    const jar = new CookieJar();
+    const c = await client('bcl-client');
+    const { result } = await codeFlow(c, { scope: 'openid' }, { jar });
+    const before = srv.logoutTokens.length;
+    await srv.logout(c.endSessionUrl({ state: 's' }), { jar });
+    const deadline = Date.now() + 5_000;
+    while (srv.logoutTokens.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(srv.logoutTokens.length > before, 'a logout token was POSTed to backchannel_logout_uri');
+    const token = srv.logoutTokens.at(-1);
+    const remote = createRemoteJWKSet(srv.discovery.jwks_uri, { allowInsecureRequests: true });
+    const v = await oidckit.validateLogoutToken(token, remote, { issuer, clientId: 'bcl-client' });
+    assert.equal(v.payload.sub ?? 'alice', 'alice');
+    if (result.claims.sid) assert.equal(v.payload.sid, result.claims.sid);
+    assert.equal(decodeProtectedHeader(token).typ, 'logout+jwt');
+  });
+});
+
+// ---- misbehaviour scenarios ---------------------------------------------------------------------
+//
+// How each scenario is driven (`how`) and the error our Client must fail with. `codes` lists the
+// acceptable error codes; `claim` the JWT claim named by a claim-validation failure.
+const CLAIM = 'ERR_JWT_CLAIM_VALIDATION_FAILED';
+const SCENARIO_CASES = {
+  'bad-signature': { how: 'code', codes: ['ERR_JWS_SIGNATURE_VERIFICATION_FAILED'] },
+  'alg-none': { how: 'code', codes: ['ERR_JOSE_ALG_NOT_ALLOWED', 'ERR_JWS_INVALID'] },
+  'wrong-iss': { how: 'code', codes: [CLAIM], claim: 'iss' },
+  'wrong-aud': { how: 'code', codes: [CLAIM], claim: 'aud' },
+  'missing-aud': { how: 'code', codes: [CLAIM], claim: 'aud' },
+  'multi-aud-no-azp': { how: 'code', codes: [CLAIM], claim: 'azp' },
+  expired: { how: 'code', codes: ['ERR_JWT_EXPIRED'], claim: 'exp' },
+  'iat-far-past': { how: 'code', codes: [CLAIM, 'ERR_JWT_EXPIRED'], claim: 'iat' },
+  'missing-iat': { how: 'code', codes: [CLAIM], claim: 'iat' },
+  'missing-sub': { how: 'code', codes: [CLAIM], claim: 'sub' },
+  'wrong-nonce': { how: 'code', codes: [CLAIM], claim: 'nonce' },
+  'bad-at-hash': { how: 'id_token token', codes: [CLAIM], claim: 'at_hash' },
+  'missing-at-hash': { how: 'id_token token', codes: [CLAIM], claim: 'at_hash' },
+  'bad-c-hash': { how: 'code id_token', codes: [CLAIM], claim: 'c_hash' },
+  'missing-c-hash': { how: 'code id_token', codes: [CLAIM], claim: 'c_hash' },
+  'kid-absent-multi': { how: 'code', codes: ['ERR_JWKS_MULTIPLE_MATCHING_KEYS'] },
+  'unknown-kid': { how: 'code', codes: ['ERR_JWKS_NO_MATCHING_KEY'] },
+  'userinfo-other-sub': { how: 'userinfo', codes: ['OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'] },
+  'discovery-issuer-mismatch': { how: 'discovery', codes: ['OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'] },
+  'missing-iss-param': { how: 'code', codes: ['OAUTH_MISSING_REQUIRED_PARAMETER', 'OAUTH_INVALID_RESPONSE'] },
+  'wrong-iss-param': { how: 'code', codes: ['OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'] },
+  'refresh-other-sub': { how: 'refresh', codes: [CLAIM, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'], claim: 'sub' },
+  'refresh-other-iss': { how: 'refresh', codes: [CLAIM, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'], claim: 'iss' },
+  'logout-alg-none': { how: 'logout', codes: ['ERR_JOSE_ALG_NOT_ALLOWED', 'ERR_JWS_INVALID'] },
+  'logout-no-event': { how: 'logout', codes: [CLAIM], claim: 'events' },
+  'logout-with-nonce': { how: 'logout', codes: [CLAIM], claim: 'nonce' },
+  'logout-wrong-alg': { how: 'logout', codes: ['ERR_JOSE_ALG_NOT_ALLOWED'] },
+  'logout-wrong-aud': { how: 'logout', codes: [CLAIM], claim: 'aud' },
+  'logout-wrong-iss': { how: 'logout', codes: [CLAIM], claim: 'iss' },
+  'logout-wrong-event': { how: 'logout', codes: [CLAIM], claim: 'events' },
+};
+
+function checkScenarioError(name, e) {
+  const want = SCENARIO_CASES[name];
+  assert.ok(e instanceof Error, `${name}: not an Error: ${e}`);
+  assert.ok(want.codes.includes(e.code), `${name}: expected ${want.codes.join('|')}, got ${e.code} (${e.name}: ${e.message})`);
+  if (want.claim && e.code === CLAIM) assert.equal(e.claim, want.claim, `${name}: the failing claim (${e.message})`);
+  return true;
+}
+
+/** Runs the flow of scenario `name` until our Client's check that must fail. */
+async function runScenario(name, { jar = new CookieJar() } = {}) {
+  const { how } = SCENARIO_CASES[name];
+  const clientId = `scn-${name}`;
+  if (how === 'discovery') {
+    // The scenario's client makes discovery lie about the issuer: fetched with ?client_id.
+    return Client.discover(issuer, opts(clientId));
+  }
+  const c = await client(clientId);
+  if (how === 'logout') {
+    await codeFlow(c, { scope: 'openid' }, { jar });
+    const before = srv.logoutTokens.length;
+    await srv.logout(c.endSessionUrl({ state: 's' }), { jar });
+    const deadline = Date.now() + 5_000;
+    while (srv.logoutTokens.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(srv.logoutTokens.length > before, `${name}: a logout token was POSTed`);
+    const remote = createRemoteJWKSet(srv.discovery.jwks_uri, { allowInsecureRequests: true });
+    return oidckit.validateLogoutToken(srv.logoutTokens.at(-1), remote, { issuer, clientId });
+  }
+  if (how === 'userinfo') {
+    const { result } = await codeFlow(c, { scope: 'openid email' }, { jar });
+    return c.userinfo(result.tokens.access_token);
+  }
+  if (how === 'refresh') {
+    const { result } = await codeFlow(c, { scope: 'openid offline_access' }, { jar });
+    return c.refresh(result.tokens.refresh_token);
+  }
+  const params = how === 'code' ? {} : { response_type: how };
+  return codeFlow(c, { scope: 'openid email', ...params }, { jar });
+}
+
+describe('misbehaviour scenarios: our Client refuses each defect', { timeout: TIMEOUT }, () => {
+  for (const name of Object.keys(SCENARIO_CASES)) {
+    test(`scenario ${name}: the Client fails with ${SCENARIO_CASES[name].codes.join(' | ')}`, async (t) => {
+      if (srv.droppedScenarios.includes(name)) return t.skip(`the server refuses the scenario name "${name}" in its configuration (unknown scenario)`);
+      if (!(await need(t, ...FLOW))) return;
+      if (SCENARIO_CASES[name].how === 'logout' && !(await need(t, '/end-session'))) return;
+      if (SCENARIO_CASES[name].how === 'userinfo' && !(await need(t, '/userinfo'))) return;
+      await assertRejects(runScenario(name), (e) => checkScenarioError(name, e), `scenario ${name} must make the Client fail`);
+    });
+  }
+
+  test('scenario key-rotated: the OP rotates its key just before signing; the Client refetches the JWKS and succeeds', async (t) => {
+    if (srv.droppedScenarios.includes('key-rotated')) return t.skip('the server refuses the scenario name "key-rotated" (unknown scenario)');
+    if (!(await need(t, ...FLOW))) return;
+    const jwks = createRemoteJWKSet(srv.discovery.jwks_uri, { allowInsecureRequests: true, cooldownDuration: 0 });
+    await jwks.reload();
+    const before = new Set(jwks.jwks().keys.map((k) => k.kid));
+    const c = await client('scn-key-rotated', { jwks });
+    const { result } = await codeFlow(c, { scope: 'openid' });
+    assert.equal(result.claims.sub, 'alice');
+    const kid = decodeProtectedHeader(result.tokens.id_token).kid;
+    assert.ok(!before.has(kid), `the ID token is signed with a key (${kid}) the client had not seen`);
+    assert.ok(jwks.jwks().keys.some((k) => k.kid === kid), 'the client refetched the JWKS');
+    // A second flow rotates again: still fine (old keys stay published for the grace period).
+    const second = await codeFlow(c, { scope: 'openid' });
+    assert.equal(second.result.claims.sub, 'alice');
+  });
+
+  test('the scenario can also be chosen per request (?scenario=bad-signature on the spa client)', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('spa');
+    await assertRejects(codeFlow(c, { scope: 'openid', scenario: 'bad-signature' }), (e) => checkScenarioError('bad-signature', e));
+  });
+});
