@@ -813,46 +813,74 @@ describe('PAR, dynamic registration, end-session, back-channel logout', { timeou
 
 // ---- misbehaviour scenarios ---------------------------------------------------------------------
 //
-// How each scenario is driven (`how`) and the error our Client must fail with. `codes` lists the
-// acceptable error codes; `claim` the JWT claim named by a claim-validation failure.
+// How each scenario is driven (`how`) and the error code our Client must fail with: the
+// server's `Scenario::expected_rp_error` (server/src/scenario.rs; also listed by GET /scenario,
+// checked below), `claim` the JWT claim named by a claim-validation failure. `kid-absent-multi`
+// and `key-rotated` must succeed (tested separately).
 const CLAIM = 'ERR_JWT_CLAIM_VALIDATION_FAILED';
 const SCENARIO_CASES = {
-  'bad-signature': { how: 'code', codes: ['ERR_JWS_SIGNATURE_VERIFICATION_FAILED'] },
-  'alg-none': { how: 'code', codes: ['ERR_JOSE_ALG_NOT_ALLOWED', 'ERR_JWS_INVALID'] },
-  'wrong-iss': { how: 'code', codes: [CLAIM], claim: 'iss' },
-  'wrong-aud': { how: 'code', codes: [CLAIM], claim: 'aud' },
-  'missing-aud': { how: 'code', codes: [CLAIM], claim: 'aud' },
-  'multi-aud-no-azp': { how: 'code', codes: [CLAIM], claim: 'azp' },
-  expired: { how: 'code', codes: ['ERR_JWT_EXPIRED'], claim: 'exp' },
-  'iat-far-past': { how: 'code', codes: [CLAIM, 'ERR_JWT_EXPIRED'], claim: 'iat' },
-  'missing-iat': { how: 'code', codes: [CLAIM], claim: 'iat' },
-  'missing-sub': { how: 'code', codes: [CLAIM], claim: 'sub' },
-  'wrong-nonce': { how: 'code', codes: [CLAIM], claim: 'nonce' },
-  'bad-at-hash': { how: 'id_token token', codes: [CLAIM], claim: 'at_hash' },
-  'missing-at-hash': { how: 'id_token token', codes: [CLAIM], claim: 'at_hash' },
-  'bad-c-hash': { how: 'code id_token', codes: [CLAIM], claim: 'c_hash' },
-  'missing-c-hash': { how: 'code id_token', codes: [CLAIM], claim: 'c_hash' },
-  'kid-absent-multi': { how: 'code', codes: ['ERR_JWKS_MULTIPLE_MATCHING_KEYS'] },
-  'unknown-kid': { how: 'code', codes: ['ERR_JWKS_NO_MATCHING_KEY'] },
-  'userinfo-other-sub': { how: 'userinfo', codes: ['OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'] },
-  'discovery-issuer-mismatch': { how: 'discovery', codes: ['OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'] },
-  'missing-iss-param': { how: 'code', codes: ['OAUTH_MISSING_REQUIRED_PARAMETER', 'OAUTH_INVALID_RESPONSE'] },
-  'wrong-iss-param': { how: 'code', codes: ['OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'] },
-  'refresh-other-sub': { how: 'refresh', codes: [CLAIM, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'], claim: 'sub' },
-  'refresh-other-iss': { how: 'refresh', codes: [CLAIM, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'], claim: 'iss' },
-  'logout-alg-none': { how: 'logout', codes: ['ERR_JOSE_ALG_NOT_ALLOWED', 'ERR_JWS_INVALID'] },
-  'logout-no-event': { how: 'logout', codes: [CLAIM], claim: 'events' },
-  'logout-with-nonce': { how: 'logout', codes: [CLAIM], claim: 'nonce' },
-  'logout-wrong-alg': { how: 'logout', codes: ['ERR_JOSE_ALG_NOT_ALLOWED'] },
-  'logout-wrong-aud': { how: 'logout', codes: [CLAIM], claim: 'aud' },
-  'logout-wrong-iss': { how: 'logout', codes: [CLAIM], claim: 'iss' },
-  'logout-wrong-event': { how: 'logout', codes: [CLAIM], claim: 'events' },
+  'bad-signature': { how: 'code', code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
+  'alg-none': { how: 'code', code: 'ERR_JOSE_ALG_NOT_ALLOWED' },
+  'wrong-iss': { how: 'code', code: CLAIM, claim: 'iss' },
+  'wrong-aud': { how: 'code', code: CLAIM, claim: 'aud' },
+  'missing-aud': { how: 'code', code: CLAIM, claim: 'aud' },
+  'multi-aud-no-azp': { how: 'code', code: CLAIM, claim: 'azp' },
+  expired: { how: 'code', code: 'ERR_JWT_EXPIRED', claim: 'exp' },
+  'iat-far-past': { how: 'code', code: 'ERR_JWT_EXPIRED', claim: 'iat' },
+  'missing-iat': { how: 'code', code: CLAIM, claim: 'iat' },
+  'missing-sub': { how: 'code', code: CLAIM, claim: 'sub' },
+  'wrong-nonce': { how: 'code', code: CLAIM, claim: 'nonce' },
+  'bad-at-hash': { how: 'id_token token', code: CLAIM, claim: 'at_hash' },
+  'missing-at-hash': { how: 'id_token token', code: CLAIM, claim: 'at_hash' },
+  'bad-c-hash': { how: 'code id_token', code: CLAIM, claim: 'c_hash' },
+  'missing-c-hash': { how: 'code id_token', code: CLAIM, claim: 'c_hash' },
+  'unknown-kid': { how: 'code', code: 'ERR_JWKS_NO_MATCHING_KEY' },
+  'userinfo-other-sub': { how: 'userinfo', code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' },
+  'discovery-issuer-mismatch': { how: 'discovery', code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' },
+  'missing-iss-param': { how: 'code', code: 'OAUTH_MISSING_REQUIRED_PARAMETER' },
+  'wrong-iss-param': { how: 'code', code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' },
+  'refresh-other-sub': { how: 'refresh', code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' },
+  'refresh-other-iss': { how: 'refresh', code: CLAIM, claim: 'iss' },
+  'logout-alg-none': { how: 'logout', code: 'ERR_JOSE_ALG_NOT_ALLOWED' },
+  'logout-no-event': { how: 'logout', code: CLAIM, claim: 'events' },
+  'logout-with-nonce': { how: 'logout', code: CLAIM, claim: 'nonce' },
+  'logout-wrong-alg': { how: 'logout', code: 'ERR_JOSE_ALG_NOT_ALLOWED' },
+  'logout-wrong-aud': { how: 'logout', code: CLAIM, claim: 'aud' },
+  'logout-wrong-iss': { how: 'logout', code: CLAIM, claim: 'iss' },
+  'logout-wrong-event': { how: 'logout', code: CLAIM, claim: 'events' },
 };
+/** Scenarios the RP must accept (expected_rp_error ""). */
+const POSITIVE_SCENARIOS = ['kid-absent-multi', 'key-rotated'];
+
+/** GET /scenario's list { name → expected_rp_error }, or undefined when the switch does not exist. */
+let serverScenarios;
+async function scenarioList() {
+  if (serverScenarios === undefined) {
+    serverScenarios = null;
+    if (await exists('/scenario')) {
+      const res = await fetch(`${issuer}/scenario`);
+      if (res.ok) {
+        const body = await res.json();
+        serverScenarios = Object.fromEntries((body.scenarios ?? []).map((x) => [x.name, x.expected_rp_error ?? '']));
+      }
+    }
+  }
+  return serverScenarios;
+}
+
+/** Sets the global scenario switch (POST /scenario); `none` turns it off. */
+async function setGlobalScenario(name) {
+  const res = await fetch(`${issuer}/scenario`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: name }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `POST /scenario ${name}: ${text}`);
+}
 
 function checkScenarioError(name, e) {
   const want = SCENARIO_CASES[name];
   assert.ok(e instanceof Error, `${name}: not an Error: ${e}`);
-  assert.ok(want.codes.includes(e.code), `${name}: expected ${want.codes.join('|')}, got ${e.code} (${e.name}: ${e.message})`);
+  assert.equal(e.code, want.code, `${name}: expected ${want.code}, got ${e.code} (${e.name}: ${e.message})`);
   if (want.claim && e.code === CLAIM) assert.equal(e.claim, want.claim, `${name}: the failing claim (${e.message})`);
   return true;
 }
@@ -862,8 +890,13 @@ async function runScenario(name, { jar = new CookieJar() } = {}) {
   const { how } = SCENARIO_CASES[name];
   const clientId = `scn-${name}`;
   if (how === 'discovery') {
-    // The scenario's client makes discovery lie about the issuer: fetched with ?client_id.
-    return Client.discover(issuer, opts(clientId));
+    // A global switch only (discovery does not know the client): on for this one call.
+    await setGlobalScenario(name);
+    try {
+      return await Client.discover(issuer, opts(clientId));
+    } finally {
+      await setGlobalScenario('none');
+    }
   }
   const c = await client(clientId);
   if (how === 'logout') {
@@ -890,14 +923,42 @@ async function runScenario(name, { jar = new CookieJar() } = {}) {
 
 describe('misbehaviour scenarios: our Client refuses each defect', { timeout: TIMEOUT }, () => {
   for (const name of Object.keys(SCENARIO_CASES)) {
-    test(`scenario ${name}: the Client fails with ${SCENARIO_CASES[name].codes.join(' | ')}`, async (t) => {
+    test(`scenario ${name}: the Client fails with ${SCENARIO_CASES[name].code}`, async (t) => {
       if (srv.droppedScenarios.includes(name)) return t.skip(`the server refuses the scenario name "${name}" in its configuration (unknown scenario)`);
-      if (!(await need(t, ...FLOW))) return;
+      const list = await scenarioList();
+      if (list) {
+        assert.ok(name in list, `GET /scenario does not list ${name}`);
+        assert.equal(list[name], SCENARIO_CASES[name].code, `${name}: the server's expected_rp_error`);
+      }
+      if (SCENARIO_CASES[name].how === 'discovery') {
+        if (!(await need(t, 'POST /scenario'))) return;
+      } else if (!(await need(t, ...FLOW))) return;
       if (SCENARIO_CASES[name].how === 'logout' && !(await need(t, '/end-session'))) return;
       if (SCENARIO_CASES[name].how === 'userinfo' && !(await need(t, '/userinfo'))) return;
       await assertRejects(runScenario(name), (e) => checkScenarioError(name, e), `scenario ${name} must make the Client fail`);
     });
   }
+
+  test('the server lists the positive scenarios with no expected error', async (t) => {
+    const list = await scenarioList();
+    if (!list) return t.skip('the server has no GET /scenario list');
+    for (const name of POSITIVE_SCENARIOS) assert.equal(list[name], '', name);
+    const ours = new Set([...Object.keys(SCENARIO_CASES), ...POSITIVE_SCENARIOS]);
+    const missing = Object.keys(list).filter((n) => n !== 'none' && !ours.has(n));
+    assert.deepEqual(missing, [], 'every server scenario is tested here');
+  });
+
+  test('scenario kid-absent-multi: no kid with several keys; the Client tries each key and accepts', async (t) => {
+    if (srv.droppedScenarios.includes('kid-absent-multi')) return t.skip('the server refuses the scenario name "kid-absent-multi" (unknown scenario)');
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('scn-kid-absent-multi');
+    const { result } = await codeFlow(c, { scope: 'openid' });
+    assert.equal(result.claims.sub, 'alice');
+    const h = decodeProtectedHeader(result.tokens.id_token);
+    assert.equal(h.kid, undefined, 'the ID token has no kid');
+    const { keys } = await (await fetch(srv.discovery.jwks_uri)).json();
+    assert.ok(keys.filter((k) => (k.alg ?? h.alg) === h.alg && k.kty === 'RSA').length >= 2, 'several keys for its alg are published');
+  });
 
   test('scenario key-rotated: the OP rotates its key just before signing; the Client refetches the JWKS and succeeds', async (t) => {
     if (srv.droppedScenarios.includes('key-rotated')) return t.skip('the server refuses the scenario name "key-rotated" (unknown scenario)');
