@@ -75,6 +75,9 @@ pub mod paths {
     pub const API: &str = "/api";
     /// The admin page.
     pub const ADMIN: &str = "/admin";
+    /// The misbehaviour scenario switch (a development aid, `routes/scenario.rs`; not in the
+    /// metadata document).
+    pub const SCENARIO: &str = "/scenario";
 }
 
 /// Builds the metadata document (RFC 8414 §2, OpenID Connect Discovery 1.0 §3).
@@ -222,9 +225,19 @@ pub fn metadata(config: &Config, issuer: &str) -> Object {
     m
 }
 
-/// `GET` handler for both metadata locations.
+/// `GET` handler for both metadata locations. Under the global `discovery-issuer-mismatch`
+/// scenario (`scenario.rs`) the document's `issuer` is another issuer than the one it is
+/// served for, which relying parties must refuse (OpenID Connect Discovery 1.0 §4.3, RFC 8414
+/// §3.3); the endpoints stay the real ones.
 pub async fn get(State(state): State<Arc<AppState>>) -> Response {
-    public_json(state.discovery_json.clone())
+    match crate::scenario::discovery_issuer(&state) {
+        None => public_json(state.discovery_json.clone()),
+        Some(other) => {
+            let mut m = metadata(&state.config, &state.issuer);
+            m.insert("issuer".into(), Value::from(other));
+            public_json(Value::Object(m).to_string())
+        }
+    }
 }
 
 #[cfg(test)]
