@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
-# The main job: build the npm package, then run a short example that uses it as a user would
-# (sign and verify with several algorithms). The dev server (a later issue) will start here.
+# The main job: build the npm package (pkg/dist/), build the dev OpenID Provider in release, and
+# start it in the foreground on http://127.0.0.1:8080 with the embedded default configuration
+# (demo clients and users), serving the demo relying party at /www/ and the package at /pkg/.
+# Ctrl-C stops it. State persists in ./oidckit-data (delete it to start afresh).
+#
+#   bash scripts/run.sh                    # extra arguments go to oidckit-server:
+#   bash scripts/run.sh --port 9000 --https
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
 bash scripts/build.sh
-node examples/sign-verify.mjs
+
+printf '\n== cargo build --release -p oidckit-server\n'
+cargo build --release -p oidckit-server
+
+printf '\n== starting the dev server (Ctrl-C stops it)\n'
+printf 'Open http://127.0.0.1:8080/www/ for the demo app, http://127.0.0.1:8080/admin for the admin page\n'
+printf '(another --port changes both URLs; the banner below prints the exact ones).\n\n'
+exec "$root/target/release/oidckit-server" \
+  --www-dir "$root/www" --pkg-dir "$root/pkg" --data-dir "$root/oidckit-data" "$@"

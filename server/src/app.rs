@@ -2,6 +2,7 @@
 //! 127.0.0.1.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -40,11 +41,33 @@ pub struct AppState {
     pub generated_key: bool,
     /// The serialized discovery document (RFC 8414 §2), built once.
     pub discovery_json: String,
+    /// The demo relying party's directory, served at `{prefix}/www/`.
+    pub www_dir: PathBuf,
+    /// The npm package's directory, served at `{prefix}/pkg/`.
+    pub pkg_dir: PathBuf,
+    /// The admin page's password and sessions.
+    pub admin: crate::routes::admin::AdminAuth,
+}
+
+/// Start options beyond the configuration file (command-line flags).
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// `--www-dir` (default: [`crate::routes::assets::default_dir`]`("www")`).
+    pub www_dir: Option<PathBuf>,
+    /// `--pkg-dir` (default: [`crate::routes::assets::default_dir`]`("pkg")`).
+    pub pkg_dir: Option<PathBuf>,
+    /// `--admin-password` / `OIDCKIT_ADMIN_PASSWORD`: sets the admin password (its Argon2 hash
+    /// replaces the stored one). Absent: the stored one, or a random one generated and
+    /// reported once ([`crate::routes::admin::AdminAuth::generated_password`]).
+    pub admin_password: Option<crate::config::Secret>,
+    /// `--https`: serve TLS with a self-signed certificate generated at start.
+    pub https: bool,
 }
 
 impl AppState {
     /// Opens nothing itself: takes an open `store`, loads the signing keys (generating one for
     /// the configured algorithm when none is active) and precomputes the discovery document.
+    /// Default [`ServeOptions`].
     pub fn new<R: CryptoRng + ?Sized>(
         config: Config,
         issuer: String,
@@ -52,9 +75,24 @@ impl AppState {
         now: i64,
         rng: &mut R,
     ) -> Result<Self, ServerError> {
+        Self::with_options(config, issuer, store, now, rng, &ServeOptions::default())
+    }
+
+    /// [`AppState::new`] with start options (asset directories, admin password).
+    pub fn with_options<R: CryptoRng + ?Sized>(
+        config: Config,
+        issuer: String,
+        store: Store,
+        now: i64,
+        rng: &mut R,
+        options: &ServeOptions,
+    ) -> Result<Self, ServerError> {
         let signing_alg = config.signing_alg()?;
-        let (ring, generated_key) = KeyRing::load_or_generate(&store, signing_alg, now, rng)?;
+        let (mut ring, generated_key) = KeyRing::load_or_generate(&store, signing_alg, now, rng)?;
+        ring.set_grace(config.server.key_rotation_grace);
         store.seed_from_config(&config, now)?;
+        let admin =
+            crate::routes::admin::AdminAuth::load(&store, options.admin_password.as_ref(), rng)?;
         let discovery_json = Value::Object(discovery::metadata(&config, &issuer)).to_string();
         Ok(Self {
             config,
@@ -64,23 +102,41 @@ impl AppState {
             keys: RwLock::new(ring),
             generated_key,
             discovery_json,
+            www_dir: options
+                .www_dir
+                .clone()
+                .unwrap_or_else(|| crate::routes::assets::default_dir("www")),
+            pkg_dir: options
+                .pkg_dir
+                .clone()
+                .unwrap_or_else(|| crate::routes::assets::default_dir("pkg")),
+            admin,
         })
+    }
+
+    /// Rotates the signing key for the configured algorithm now (the admin page's button):
+    /// takes the key ring's write lock for the rotation only. Returns the new key's `kid`.
+    pub fn rotate_keys(&self) -> Result<String, ServerError> {
+        let mut rng = UnwrapErr(getrandom::SysRng);
+        let mut ring = self
+            .keys
+            .write()
+            .map_err(|_| ServerError::Keys("the key ring lock is poisoned".into()))?;
+        let key = ring.rotate(&self.store, self.signing_alg, now(), &mut rng)?;
+        Ok(key.kid.clone())
     }
 }
 
 impl AppState {
     /// The misbehaviour scenario in force for `client`: the per-request override (the
     /// authorization request's `scenario` parameter, carried with the grant) when given, else
-    /// the client's configured one.
+    /// the client's configured one, else the global switch ([`crate::scenario::resolve`]).
     pub fn scenario_for(
         &self,
         client: &crate::config::ClientConfig,
         request_override: Option<&str>,
     ) -> crate::scenario::Scenario {
-        request_override
-            .or(client.scenario.as_deref())
-            .and_then(|s| crate::scenario::Scenario::parse(s).ok())
-            .unwrap_or_default()
+        crate::scenario::resolve(self, client, request_override)
     }
 }
 
@@ -160,6 +216,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// The shared state (issuer, keys, store).
     pub state: Arc<AppState>,
+    /// With `--https`: where the self-signed certificate (PEM) was written.
+    pub tls_cert: Option<PathBuf>,
     /// Dropping the sender (or dropping the [`RunningServer`]) also stops the server.
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -189,26 +247,44 @@ impl RunningServer {
 }
 
 /// Binds 127.0.0.1 (never another interface: this is a development server), opens the store,
-/// loads or generates the signing key, and serves in a background task.
+/// loads or generates the signing key, and serves in a background task. Default
+/// [`ServeOptions`].
 ///
 /// The issuer is `[server] issuer` when configured, else `http://127.0.0.1:<bound port>`.
 pub async fn start(settings: Settings) -> Result<RunningServer, ServerError> {
+    start_with(settings, ServeOptions::default()).await
+}
+
+/// [`start`] with options. With `https`, the issuer defaults to `https://127.0.0.1:<port>` and
+/// connections are TLS with a self-signed certificate ([`crate::tls`]).
+pub async fn start_with(
+    settings: Settings,
+    options: ServeOptions,
+) -> Result<RunningServer, ServerError> {
+    if options.https {
+        return Err(ServerError::Config(
+            "--https is not available in this build".into(),
+        ));
+    }
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, settings.port)).await?;
     let addr = listener.local_addr()?;
+    let scheme = if options.https { "https" } else { "http" };
     let issuer = settings
         .config
         .server
         .issuer
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
     let Settings {
         config, storage, ..
     } = settings;
     // Key generation (RSA) and SQLite are blocking work: keep them off the async workers.
+    let opts = options.clone();
     let state = tokio::task::spawn_blocking(move || {
+        let options = opts;
         let store = Store::open(&storage)?;
         let mut rng = UnwrapErr(getrandom::SysRng);
-        AppState::new(config, issuer, store, now(), &mut rng)
+        AppState::with_options(config, issuer, store, now(), &mut rng, &options)
     })
     .await
     .map_err(|e| ServerError::Keys(format!("the startup task failed: {e}")))??;
@@ -225,6 +301,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, ServerError> {
     Ok(RunningServer {
         addr,
         state,
+        tls_cert: None,
         shutdown: Some(tx),
         task,
     })

@@ -1,4 +1,4 @@
-//! Command-line parsing (by hand: four flags and two subcommands do not need a parser crate).
+//! Command-line parsing (by hand: a few flags and subcommands do not need a parser crate).
 
 use std::path::PathBuf;
 
@@ -10,15 +10,25 @@ oidckit-server: a local OpenID Provider for development (never for production)
 
 USAGE:
     oidckit-server [OPTIONS]            start the server on 127.0.0.1
+    oidckit-server rotate-keys [--data-dir DIR] [--config FILE]
+                                        retire the active signing key and generate a new one in
+                                        the stored database (server stopped; a running server
+                                        sees it at its next start: rotate live on /admin/keys)
     oidckit-server hash-password        read a password on stdin, print its Argon2id PHC string
     oidckit-server print-config         print the embedded default configuration
 
 OPTIONS:
-    --config FILE       TOML configuration (default: the embedded demo configuration)
-    --data-dir DIR      where the SQLite database lives (default: ./oidckit-data)
-    --in-memory         keep all state in memory (tests); conflicts with --data-dir
-    --port PORT         port on 127.0.0.1 (default: [server] port, 8080; 0 = any free port)
-    -h, --help          print this help
+    --config FILE           TOML configuration (default: the embedded demo configuration)
+    --data-dir DIR          where the SQLite database lives (default: ./oidckit-data)
+    --in-memory             keep all state in memory (tests); conflicts with --data-dir
+    --port PORT             port on 127.0.0.1 (default: [server] port, 8080; 0 = any free port)
+    --www-dir DIR           the demo app served at /www/ (default: ./www, else the repository's)
+    --pkg-dir DIR           the npm package served at /pkg/ (default: ./pkg, else the repository's)
+    --admin-password PW     set the /admin password (also env OIDCKIT_ADMIN_PASSWORD); default:
+                            generated at first start, printed once, kept in the data directory
+    --https                 serve https with a self-signed certificate for 127.0.0.1 and
+                            localhost, generated at start and written to the data directory
+    -h, --help              print this help
 
 The log level follows RUST_LOG (e.g. RUST_LOG=debug); default info.
 ";
@@ -35,6 +45,8 @@ pub enum Command {
     HashPassword,
     /// Print the embedded default configuration.
     PrintConfig,
+    /// Rotate the signing key in the stored database (`--data-dir`, `--config` only).
+    RotateKeys(ServeArgs),
     /// Print the usage.
     Help,
 }
@@ -50,6 +62,14 @@ pub struct ServeArgs {
     pub in_memory: bool,
     /// `--port PORT`.
     pub port: Option<u16>,
+    /// `--www-dir DIR`.
+    pub www_dir: Option<PathBuf>,
+    /// `--pkg-dir DIR`.
+    pub pkg_dir: Option<PathBuf>,
+    /// `--admin-password PW`.
+    pub admin_password: Option<String>,
+    /// `--https`.
+    pub https: bool,
 }
 
 /// Parses the arguments after the program name. Flags take their value as the next argument or
@@ -59,10 +79,15 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, ServerE
     let mut args = args.into_iter();
     let mut out = ServeArgs::default();
     let mut first = true;
+    let mut rotate = false;
     while let Some(arg) = args.next() {
         if first {
             first = false;
             match arg.as_str() {
+                "rotate-keys" => {
+                    rotate = true;
+                    continue;
+                }
                 "hash-password" | "print-config" => {
                     if let Some(extra) = args.next() {
                         return Err(bad(format!("unexpected argument {extra:?}")));
@@ -100,11 +125,32 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, ServerE
                 out.port = Some(port);
             }
             "--in-memory" if inline.is_none() => out.in_memory = true,
+            "--www-dir" => out.www_dir = Some(PathBuf::from(value("--www-dir")?)),
+            "--pkg-dir" => out.pkg_dir = Some(PathBuf::from(value("--pkg-dir")?)),
+            "--admin-password" => {
+                let pw = value("--admin-password")?;
+                if pw.is_empty() {
+                    return Err(bad("--admin-password must not be empty".into()));
+                }
+                out.admin_password = Some(pw);
+            }
+            "--https" if inline.is_none() => out.https = true,
             _ => return Err(bad(format!("unknown argument {arg:?} (see --help)"))),
         }
     }
     if out.in_memory && out.data_dir.is_some() {
         return Err(bad("--in-memory and --data-dir exclude each other".into()));
+    }
+    if rotate {
+        let only_store = ServeArgs {
+            config: out.config.clone(),
+            data_dir: out.data_dir.clone(),
+            ..ServeArgs::default()
+        };
+        if out != only_store {
+            return Err(bad("rotate-keys takes only --data-dir and --config".into()));
+        }
+        return Ok(Command::RotateKeys(out));
     }
     Ok(Command::Serve(out))
 }
@@ -131,8 +177,8 @@ mod tests {
             Command::Serve(ServeArgs {
                 config: Some("a.toml".into()),
                 data_dir: Some("d".into()),
-                in_memory: false,
                 port: Some(0),
+                ..ServeArgs::default()
             })
         );
         assert_eq!(
@@ -146,6 +192,35 @@ mod tests {
         assert_eq!(p(&["--help"]).unwrap(), Command::Help);
         assert_eq!(p(&["hash-password"]).unwrap(), Command::HashPassword);
         assert_eq!(p(&["print-config"]).unwrap(), Command::PrintConfig);
+        assert_eq!(
+            p(&[
+                "--www-dir",
+                "w",
+                "--pkg-dir=p",
+                "--admin-password",
+                "pw",
+                "--https"
+            ])
+            .unwrap(),
+            Command::Serve(ServeArgs {
+                www_dir: Some("w".into()),
+                pkg_dir: Some("p".into()),
+                admin_password: Some("pw".into()),
+                https: true,
+                ..ServeArgs::default()
+            })
+        );
+        assert_eq!(
+            p(&["rotate-keys", "--data-dir", "d"]).unwrap(),
+            Command::RotateKeys(ServeArgs {
+                data_dir: Some("d".into()),
+                ..ServeArgs::default()
+            })
+        );
+        assert_eq!(
+            p(&["rotate-keys"]).unwrap(),
+            Command::RotateKeys(ServeArgs::default())
+        );
     }
 
     #[test]
@@ -161,6 +236,12 @@ mod tests {
             &["serve"],
             &["hash-password", "extra"],
             &["--port", "1", "hash-password"],
+            &["--admin-password", ""],
+            &["--https=yes"],
+            &["--www-dir"],
+            &["rotate-keys", "--port", "1"],
+            &["rotate-keys", "--in-memory"],
+            &["--data-dir", "d", "rotate-keys"],
         ] {
             assert!(p(args).is_err(), "{args:?}");
         }

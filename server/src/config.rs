@@ -455,6 +455,16 @@ impl Config {
             })
     }
 
+    /// The configured scope names.
+    pub fn scope_names(&self) -> BTreeSet<&str> {
+        self.scopes.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// Checks a client added at run time (admin page, registration) against this configuration.
+    pub fn validate_client(&self, client: &ClientConfig) -> Result<(), String> {
+        client.validate(&self.scope_names())
+    }
+
     /// Checks every setting; the first problem found is a [`ServerError::Config`].
     pub fn validate(&self) -> Result<(), ServerError> {
         self.signing_alg()?;
@@ -541,7 +551,9 @@ impl Config {
 }
 
 impl ClientConfig {
-    fn validate(&self, scopes: &BTreeSet<&str>) -> Result<(), String> {
+    /// Checks one client against the configured scope names (the admin page and dynamic
+    /// registration reuse it): the first problem found, as a message.
+    pub fn validate(&self, scopes: &BTreeSet<&str>) -> Result<(), String> {
         if self.client_id.is_empty() || !self.client_id.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             return Err("client_id must be non-empty printable ASCII (RFC 6749 §2.2)".into());
         }

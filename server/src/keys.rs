@@ -3,6 +3,12 @@
 //!
 //! Every key is bound to one algorithm (RFC 7517 §4.4 `alg`), marked `use: "sig"` (§4.2), and
 //! named by its RFC 7638 §3 SHA-256 thumbprint (`kid`, §4.5), so a kid never changes meaning.
+//!
+//! Rotation ([`KeyRing::rotate`], the admin page's button and `oidckit-server rotate-keys`)
+//! retires the active key and generates a new one. A retired key stops signing at once but stays
+//! in the JWKS for `[server] key_rotation_grace` seconds (default 86400), so tokens in flight
+//! keep verifying (OpenID Connect Core 1.0 §10.1.1: "the RP ... keeps the old keys for a
+//! while"); after that it disappears and tokens signed with it no longer verify.
 
 use oidckit::jwk::{GenerateOptions, ThumbprintHash};
 use oidckit::{Alg, Key, KeyKind, Object};
@@ -104,6 +110,8 @@ impl SigningKey {
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
     keys: Vec<SigningKey>,
+    /// Seconds a retired key stays published (`[server] key_rotation_grace`).
+    grace: i64,
 }
 
 impl KeyRing {
@@ -122,6 +130,7 @@ impl KeyRing {
                 .iter()
                 .map(SigningKey::from_stored)
                 .collect::<Result<_, _>>()?,
+            grace: DEFAULT_GRACE,
         };
         if ring.active(alg).is_some() {
             return Ok((ring, false));
@@ -130,6 +139,53 @@ impl KeyRing {
         store.insert_signing_key(&key.to_stored()?)?;
         ring.keys.push(key);
         Ok((ring, true))
+    }
+
+    /// Sets how long (seconds) a retired key stays in the JWKS (`[server] key_rotation_grace`).
+    pub fn set_grace(&mut self, seconds: u64) {
+        self.grace = i64::try_from(seconds).unwrap_or(i64::MAX);
+    }
+
+    /// The grace period in seconds.
+    pub fn grace(&self) -> i64 {
+        self.grace
+    }
+
+    /// Key rotation: retires the active key for `alg` (`retired_at = now`, stored first) and
+    /// generates, stores and returns a new active one. The retired key stays published for the
+    /// grace period ([`KeyRing::jwks_at`]). With no active key for `alg`, only generates.
+    pub fn rotate<R: CryptoRng + ?Sized>(
+        &mut self,
+        store: &Store,
+        alg: Alg,
+        now: i64,
+        rng: &mut R,
+    ) -> Result<&SigningKey, ServerError> {
+        // Generate first: a failure leaves the ring and the store untouched.
+        let mut key = SigningKey::generate(alg, now, rng)?;
+        // Order by created_at: a new key in the same second as the old one still sorts after it.
+        let newest = self.keys.iter().map(|k| k.created_at).max().unwrap_or(now);
+        key.created_at = key.created_at.max(newest);
+        let row = key.to_stored()?;
+        let old = self
+            .keys
+            .iter()
+            .rposition(|k| k.alg == alg && k.retired_at.is_none());
+        let old_kid = old.and_then(|i| self.keys.get(i)).map(|k| k.kid.clone());
+        store.rotate_signing_key(old_kid.as_deref(), &row, now)?;
+        if let Some(k) = old.and_then(|i| self.keys.get_mut(i)) {
+            k.retired_at = Some(now);
+        }
+        self.keys.push(key);
+        self.keys
+            .last()
+            .ok_or_else(|| ServerError::Keys("the new key vanished".into()))
+    }
+
+    /// Whether `k` is published at `now`: active, or retired less than the grace period ago.
+    fn published(&self, k: &SigningKey, now: i64) -> bool {
+        k.retired_at
+            .is_none_or(|r| now < r.saturating_add(self.grace))
     }
 
     /// The newest key that is not retired and signs with `alg`.
@@ -145,19 +201,61 @@ impl KeyRing {
         &self.keys
     }
 
-    /// The public JWK Set (RFC 7517 §5): `{"keys": [...]}` with the public half of every key
-    /// that is not retired, newest first. Private members never appear.
+    /// The public JWK Set (RFC 7517 §5) now, by the system clock: see [`KeyRing::jwks_at`].
     pub fn jwks(&self) -> Result<Object, ServerError> {
+        self.jwks_at(crate::app::now())
+    }
+
+    /// The public JWK Set (RFC 7517 §5) at `now`: `{"keys": [...]}` with the public half of
+    /// every active key and every key retired less than the grace period ago, newest first.
+    /// Private members never appear.
+    pub fn jwks_at(&self, now: i64) -> Result<Object, ServerError> {
         let keys = self
             .keys
             .iter()
             .rev()
-            .filter(|k| k.retired_at.is_none())
+            .filter(|k| self.published(k, now))
             .map(|k| k.public_jwk().map(Value::Object))
             .collect::<Result<Vec<_>, _>>()?;
         let mut set = Object::new();
         set.insert("keys".to_owned(), Value::Array(keys));
         Ok(set)
+    }
+}
+
+/// The default grace period (`[server] key_rotation_grace`): one day.
+pub const DEFAULT_GRACE: i64 = 86400;
+
+impl Store {
+    /// Rotation in one transaction: marks `old_kid` retired at `now` (when given and still
+    /// active) and inserts `new` (durable when this returns).
+    pub fn rotate_signing_key(
+        &self,
+        old_kid: Option<&str>,
+        new: &StoredKey,
+        now: i64,
+    ) -> Result<(), ServerError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        if let Some(kid) = old_kid {
+            tx.execute(
+                "UPDATE signing_keys SET retired_at = ?2 WHERE kid = ?1 AND retired_at IS NULL",
+                rusqlite::params![kid, now],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO signing_keys (kid, alg, private_jwk, created_at, retired_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![
+                new.kid,
+                new.alg,
+                new.private_jwk,
+                new.created_at,
+                new.retired_at
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 }
 
@@ -229,5 +327,62 @@ mod tests {
         store.insert_signing_key(&row).unwrap();
         let err = KeyRing::load_or_generate(&store, Alg::Es256, 2, &mut rng).unwrap_err();
         assert!(err.to_string().contains("thumbprint"), "{err}");
+    }
+
+    #[test]
+    fn rotation_keeps_the_old_key_published_for_the_grace_period() {
+        let mut rng = UnwrapErr(getrandom::SysRng);
+        let store = Store::open(&Storage::InMemory).unwrap();
+        let (mut ring, _) = KeyRing::load_or_generate(&store, Alg::Es256, 100, &mut rng).unwrap();
+        ring.set_grace(50);
+        let old = ring.active(Alg::Es256).unwrap().clone();
+        let header: Object =
+            serde_json::from_value(serde_json::json!({"alg": "ES256", "kid": old.kid})).unwrap();
+        let claims: Object = serde_json::from_value(serde_json::json!({"exp": 10_000})).unwrap();
+        let in_flight = jwt::sign(&header, &claims, &old.key, &mut rng).unwrap();
+
+        let new_kid = ring
+            .rotate(&store, Alg::Es256, 200, &mut rng)
+            .unwrap()
+            .kid
+            .clone();
+        assert_ne!(new_kid, old.kid);
+        assert_eq!(ring.active(Alg::Es256).unwrap().kid, new_kid);
+        let v = jwt::Validation {
+            algorithms: vec![Alg::Es256],
+            ..jwt::Validation::new(220)
+        };
+        // Within the grace period: both published, newest first; the old token verifies.
+        let set = ring.jwks_at(249).unwrap();
+        let kids: Vec<_> = set["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(kids, [new_kid.clone(), old.kid.clone()]);
+        jwt::verify(&in_flight, &JwkSet::from_object(&set).unwrap(), &v).unwrap();
+        // After it: only the new key; the old token no longer verifies.
+        let set = ring.jwks_at(250).unwrap();
+        assert_eq!(set["keys"].as_array().unwrap().len(), 1);
+        assert!(jwt::verify(&in_flight, &JwkSet::from_object(&set).unwrap(), &v).is_err());
+
+        // Persisted: a reload sees the retirement and the new active key.
+        let (again, generated) =
+            KeyRing::load_or_generate(&store, Alg::Es256, 300, &mut rng).unwrap();
+        assert!(!generated);
+        assert_eq!(again.keys().len(), 2);
+        assert_eq!(again.active(Alg::Es256).unwrap().kid, new_kid);
+        let retired = again.keys().iter().find(|k| k.kid == old.kid).unwrap();
+        assert_eq!(retired.retired_at, Some(200));
+
+        // Rotating twice within a second keeps the order (the newest is active).
+        let third = ring
+            .rotate(&store, Alg::Es256, 200, &mut rng)
+            .unwrap()
+            .kid
+            .clone();
+        let (again, _) = KeyRing::load_or_generate(&store, Alg::Es256, 300, &mut rng).unwrap();
+        assert_eq!(again.active(Alg::Es256).unwrap().kid, third);
     }
 }

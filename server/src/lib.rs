@@ -24,7 +24,7 @@ pub mod scenario;
 pub mod store;
 pub mod tokens;
 
-pub use app::{AppState, RunningServer, Settings, router, start};
+pub use app::{AppState, RunningServer, ServeOptions, Settings, router, start, start_with};
 pub use config::Config;
 pub use error::ServerError;
 pub use store::{Storage, Store};

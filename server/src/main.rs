@@ -6,8 +6,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use oidckit_server::cli::{self, Command, DEFAULT_DATA_DIR, ServeArgs, USAGE};
+use oidckit_server::config::Secret;
 use oidckit_server::config::{DEFAULT_CONFIG_TOML, DEMO_PASSWORDS};
-use oidckit_server::{Config, RunningServer, ServerError, Settings, Storage, password, start};
+use oidckit_server::keys::KeyRing;
+use oidckit_server::{
+    Config, RunningServer, ServeOptions, ServerError, Settings, Storage, Store, password,
+    start_with,
+};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
@@ -29,6 +34,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::HashPassword => hash_password(),
+        Command::RotateKeys(args) => rotate_keys(args),
         Command::Serve(args) => serve(args),
     };
     match result {
@@ -70,17 +76,61 @@ fn init_logging() {
         .try_init();
 }
 
-fn serve(args: ServeArgs) -> Result<(), ServerError> {
-    init_logging();
-    let embedded = args.config.is_none();
-    let config = match &args.config {
+fn load_config(args: &ServeArgs) -> Result<Config, ServerError> {
+    match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| ServerError::Config(format!("cannot read {}: {e}", path.display())))?;
             Config::from_toml_str(&text)
-                .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))?
+                .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))
         }
-        None => Config::embedded_default()?,
+        None => Config::embedded_default(),
+    }
+}
+
+/// `rotate-keys`: key rotation on the stored database (the server should be stopped; a running
+/// server keeps its in-memory key ring until restarted, so live rotation is the admin page's).
+fn rotate_keys(args: ServeArgs) -> Result<(), ServerError> {
+    let config = load_config(&args)?;
+    let alg = config.signing_alg()?;
+    let dir = args.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+    let store = Store::open(&Storage::DataDir(dir.clone()))?;
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let now = oidckit_server::app::now();
+    let (mut ring, _) = KeyRing::load_or_generate(&store, alg, now, &mut rng)?;
+    let old = ring.active(alg).map(|k| k.kid.clone());
+    let new = ring.rotate(&store, alg, now, &mut rng)?.kid.clone();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "rotated the {alg} signing key in {}: retired {}, new {new}",
+        dir.display(),
+        old.as_deref().unwrap_or("-")
+    )?;
+    writeln!(
+        out,
+        "the retired key stays in the JWKS for {} s; a running server picks this up at its next \
+         start (rotate live on the admin page's Keys tab)",
+        config.server.key_rotation_grace
+    )?;
+    Ok(())
+}
+
+fn serve(args: ServeArgs) -> Result<(), ServerError> {
+    init_logging();
+    let embedded = args.config.is_none();
+    let config = load_config(&args)?;
+    let admin_password = args
+        .admin_password
+        .clone()
+        .or_else(|| std::env::var("OIDCKIT_ADMIN_PASSWORD").ok())
+        .filter(|p| !p.is_empty())
+        .map(Secret::new);
+    let options = ServeOptions {
+        www_dir: args.www_dir.clone(),
+        pkg_dir: args.pkg_dir.clone(),
+        admin_password,
+        https: args.https,
     };
     let storage = if args.in_memory {
         Storage::InMemory
@@ -96,7 +146,7 @@ fn serve(args: ServeArgs) -> Result<(), ServerError> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let server = start(settings).await?;
+        let server = start_with(settings, options).await?;
         banner(&server, embedded);
         tokio::signal::ctrl_c().await?;
         tracing::info!("interrupted: shutting down");
@@ -107,18 +157,41 @@ fn serve(args: ServeArgs) -> Result<(), ServerError> {
 fn banner(server: &RunningServer, embedded: bool) {
     let issuer = server.issuer();
     let rule = "=".repeat(72);
+    let base = issuer.trim_end_matches('/');
+    let scheme = if server.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let mut lines = vec![
         rule.clone(),
         "  oidckit-server: DEVELOPMENT ONLY. Never expose it or use it in production:".into(),
         "  it ships demo credentials and will misbehave on purpose when asked.".into(),
         rule.clone(),
-        format!("  listening  http://{}", server.addr),
+        format!("  listening  {scheme}://{}", server.addr),
         format!("  issuer     {issuer}"),
+        format!("  discovery  {base}/.well-known/openid-configuration"),
         format!(
-            "  discovery  {}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
+            "  demo app   {base}/www/  (from {})",
+            server.state.www_dir.display()
         ),
+        format!(
+            "  package    {base}/pkg/  (from {})",
+            server.state.pkg_dir.display()
+        ),
+        format!("  admin      {base}/admin"),
     ];
+    if let Some(pw) = server.state.admin.generated_password() {
+        lines.push(format!(
+            "  admin pw   {pw}   (generated now, shown once; --admin-password sets another)"
+        ));
+    }
+    if let Some(cert) = &server.tls_cert {
+        lines.push(format!(
+            "  TLS cert   {}  (self-signed: trust it in your browser or OS)",
+            cert.display()
+        ));
+    }
     lines.push(match server.state.store.location() {
         Storage::InMemory => "  state      in memory (lost at exit)".into(),
         Storage::DataDir(d) => format!("  state      {}", d.display()),
