@@ -15,12 +15,15 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod grant;
+pub mod html;
 pub mod keys;
 pub mod outbound;
 pub mod password;
 pub mod registry;
+pub mod request_object;
 pub mod routes;
 pub mod scenario;
+pub mod session;
 pub mod store;
 pub mod tokens;
 

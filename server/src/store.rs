@@ -112,6 +112,23 @@ const MIGRATIONS: &[&str] = &[
         name  TEXT PRIMARY KEY NOT NULL,
         value TEXT NOT NULL
     ) STRICT;",
+    // 3: browser sessions are found by the hash of their cookie (the session id is the `sid`
+    // claim, visible to relying parties, so it is not the cookie); interactions (login,
+    // consent and logout confirmation pages) keep the pending request server-side.
+    "ALTER TABLE sessions ADD COLUMN cookie_hash TEXT;
+    CREATE UNIQUE INDEX sessions_by_cookie ON sessions (cookie_hash);
+    CREATE INDEX grants_by_session ON grants (session_id);
+    CREATE TABLE interactions (
+        id_hash      TEXT PRIMARY KEY NOT NULL,
+        kind         TEXT NOT NULL,              -- 'authorize' | 'logout'
+        browser_hash TEXT NOT NULL,              -- hash of the oidckit_interaction cookie
+        csrf_hash    TEXT NOT NULL,
+        request      TEXT NOT NULL,              -- JSON: the validated request
+        username     TEXT,                       -- set once the user signed in
+        session_id   TEXT,
+        auth_time    INTEGER,
+        expires_at   INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// A signing key row: the private JWK (RFC 7517 §4) as JSON, and its life cycle.
