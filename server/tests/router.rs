@@ -184,3 +184,131 @@ async fn error_paths() {
     assert_eq!(status, StatusCode::OK);
     assert!(json(&body)["keys"].is_array());
 }
+
+fn asset_state(www: &std::path::Path, pkg: &std::path::Path) -> Arc<AppState> {
+    let config = Config::embedded_default().unwrap();
+    let store = Store::open(&Storage::InMemory).unwrap();
+    let mut rng = UnwrapErr(getrandom::SysRng);
+    let options = oidckit_server::ServeOptions {
+        www_dir: Some(www.to_owned()),
+        pkg_dir: Some(pkg.to_owned()),
+        admin_password: Some(oidckit_server::config::Secret::new("x")),
+        https: false,
+    };
+    Arc::new(
+        AppState::with_options(
+            config,
+            ISSUER.into(),
+            store,
+            1_700_000_000,
+            &mut rng,
+            &options,
+        )
+        .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn static_files_from_www_and_pkg_without_traversal() {
+    let root = std::env::temp_dir().join(format!("oidckit-assets-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let www = root.join("www");
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(www.join("sub")).unwrap();
+    std::fs::create_dir_all(pkg.join("dist")).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
+    std::fs::write(www.join("app.js"), "export {};").unwrap();
+    std::fs::write(www.join("sub").join("index.html"), "sub").unwrap();
+    std::fs::write(www.join(".env"), "SECRET=1").unwrap();
+    std::fs::write(root.join("outside.txt"), "outside").unwrap();
+    std::fs::write(pkg.join("dist").join("oidckit_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(pkg.join("dist").join("browser.js"), "export {};").unwrap();
+    std::fs::write(pkg.join("index.d.ts"), "export {};").unwrap();
+    std::fs::write(pkg.join("package.json"), "{}").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root.join("outside.txt"), www.join("link.txt")).unwrap();
+    let st = asset_state(&www, &pkg);
+
+    let (status, headers, body) = call(&st, Method::GET, "/www/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"<h1>demo</h1>");
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(header(&headers, "cache-control"), Some("no-cache"));
+    assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
+    let csp = header(&headers, "content-security-policy").unwrap();
+    assert_eq!(csp, oidckit_server::routes::assets::WWW_CSP);
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"));
+    assert!(csp.contains("frame-ancestors 'none'"));
+
+    for (path, ctype) in [
+        ("/www/index.html", "text/html; charset=utf-8"),
+        ("/www/app.js", "text/javascript; charset=utf-8"),
+        ("/www/sub/", "text/html; charset=utf-8"),
+        ("/pkg/dist/oidckit_bg.wasm", "application/wasm"),
+        ("/pkg/dist/browser.js", "text/javascript; charset=utf-8"),
+        ("/pkg/index.d.ts", "text/plain; charset=utf-8"),
+        ("/pkg/package.json", "application/json"),
+    ] {
+        let (status, headers, _) = call(&st, Method::GET, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(header(&headers, "content-type"), Some(ctype), "{path}");
+        assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
+        let is_pkg = path.starts_with("/pkg/");
+        assert_eq!(
+            header(&headers, "content-security-policy").is_some(),
+            !is_pkg,
+            "{path}"
+        );
+    }
+    // Directory URLs without the slash redirect to it.
+    for (path, to) in [
+        ("/www", "/www/"),
+        ("/pkg", "/pkg/"),
+        ("/www/sub", "/www/sub/"),
+    ] {
+        let (status, headers, _) = call(&st, Method::GET, path).await;
+        assert_eq!(status, StatusCode::PERMANENT_REDIRECT, "{path}");
+        assert_eq!(header(&headers, "location"), Some(to), "{path}");
+    }
+    // Traversal, hidden files, symlinks out of the root, missing files: JSON 404s.
+    for path in [
+        "/www/../Cargo.toml",
+        "/www/%2e%2e/outside.txt",
+        "/www/sub/%2E%2E/%2e%2e/outside.txt",
+        "/www/..%2foutside.txt",
+        "/www/..%5coutside.txt",
+        "/www/.env",
+        "/www/link.txt",
+        "/www/nope.js",
+        "/www/app.js/x",
+        "/www//etc/passwd",
+        "/www/%00",
+        "/pkg/",
+        "/pkg/../www/index.html",
+        "/pkg/dist/%2e%2e/%2e%2e/www/.env",
+    ] {
+        let (status, headers, body) = call(&st, Method::GET, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(header(&headers, "content-type"), Some("application/json"));
+        assert!(
+            !String::from_utf8_lossy(&body).contains("outside"),
+            "{path}"
+        );
+        assert!(!String::from_utf8_lossy(&body).contains("SECRET"), "{path}");
+    }
+    // HEAD works; other methods are 405.
+    let (status, _, body) = call(&st, Method::HEAD, "/www/app.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.is_empty());
+    let (status, _, _) = call(&st, Method::POST, "/www/app.js").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+
+    // A missing directory is a 404 too (www/ is built by its own issue).
+    let st = asset_state(&root.join("missing"), &root.join("missing2"));
+    let (status, _, _) = call(&st, Method::GET, "/www/").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    std::fs::remove_dir_all(&root).unwrap();
+}
