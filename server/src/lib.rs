@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod backchannel;
 pub mod claims;
 pub mod cli;
 pub mod config;
