@@ -158,6 +158,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::api::routes(&prefix))
         .merge(routes::admin::routes(&prefix))
         .merge(routes::assets::routes(&prefix))
+        .merge(routes::scenario::routes(&prefix))
         .route(&discovery::oidc_path(&issuer), get(discovery::get))
         .route(&discovery::rfc8414_path(&issuer), get(discovery::get))
         .route(&discovery::jwks_path(&issuer), get(jwks::get))
@@ -261,11 +262,6 @@ pub async fn start_with(
     settings: Settings,
     options: ServeOptions,
 ) -> Result<RunningServer, ServerError> {
-    if options.https {
-        return Err(ServerError::Config(
-            "--https is not available in this build".into(),
-        ));
-    }
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, settings.port)).await?;
     let addr = listener.local_addr()?;
     let scheme = if options.https { "https" } else { "http" };
@@ -278,30 +274,43 @@ pub async fn start_with(
     let Settings {
         config, storage, ..
     } = settings;
-    // Key generation (RSA) and SQLite are blocking work: keep them off the async workers.
+    // Key generation (RSA), TLS setup and SQLite are blocking work: off the async workers.
     let opts = options.clone();
-    let state = tokio::task::spawn_blocking(move || {
+    let (state, tls) = tokio::task::spawn_blocking(move || {
         let options = opts;
+        // The store creates the data directory the certificate goes to.
         let store = Store::open(&storage)?;
+        let tls = if options.https {
+            Some(crate::tls::setup(&storage)?)
+        } else {
+            None
+        };
         let mut rng = UnwrapErr(getrandom::SysRng);
-        AppState::with_options(config, issuer, store, now(), &mut rng, &options)
+        let state = AppState::with_options(config, issuer, store, now(), &mut rng, &options)?;
+        Ok::<_, ServerError>((state, tls))
     })
     .await
     .map_err(|e| ServerError::Keys(format!("the startup task failed: {e}")))??;
     let state = Arc::new(state);
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
+    let tls_cert = tls.as_ref().map(|t| t.cert_path.clone());
+    let task = match tls {
+        Some(tls) => tokio::spawn(crate::tls::serve(listener, tls, router(state.clone()), rx)),
+        None => {
+            let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
             })
-            .await
-    });
+        }
+    };
     Ok(RunningServer {
         addr,
         state,
-        tls_cert: None,
+        tls_cert,
         shutdown: Some(tx),
         task,
     })

@@ -24,7 +24,11 @@ pub async fn get(State(state): State<Arc<AppState>>) -> Response {
         }
     };
     match jwks {
-        Ok(set) => public_json(Value::Object(set).to_string()),
+        Ok(mut set) => {
+            // Misbehaviour scenarios may publish extra keys (a decoy, a just-rotated key).
+            crate::scenario::extend_jwks(&state, &mut set);
+            public_json(Value::Object(set).to_string())
+        }
         Err(e) => {
             tracing::error!(error = %e, "building the JWKS failed");
             json_error(

@@ -12,6 +12,7 @@ pub mod jwks;
 pub mod par;
 pub mod register;
 pub mod revoke;
+pub mod scenario;
 pub mod token;
 pub mod userinfo;
 
