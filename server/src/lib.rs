@@ -9,9 +9,11 @@
 //! (OpenID Connect Discovery 1.0, RFC 8414) and the JWKS (RFC 7517 §5) ([`routes`]).
 #![forbid(unsafe_code)]
 
+pub mod access_token;
 pub mod app;
 pub mod backchannel;
 pub mod claims;
+pub mod client_auth;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -20,6 +22,8 @@ pub mod html;
 pub mod keys;
 pub mod outbound;
 pub mod password;
+pub mod refresh;
+pub mod registration;
 pub mod registry;
 pub mod request_object;
 pub mod routes;
