@@ -30,6 +30,7 @@ pub mod routes;
 pub mod scenario;
 pub mod session;
 pub mod store;
+pub mod tls;
 pub mod tokens;
 
 pub use app::{AppState, RunningServer, ServeOptions, Settings, router, start, start_with};

@@ -172,3 +172,102 @@ async fn a_configured_issuer_is_used_verbatim() {
     assert_eq!(set.keys()[0].meta.alg, Some(Alg::EdDsa));
     server.shutdown().await.unwrap();
 }
+
+/// `--https`: a self-signed certificate for 127.0.0.1 that a client trusting it accepts; the
+/// issuer is https; plain-http clients and untrusting TLS clients fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_a_generated_certificate() {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = std::env::temp_dir().join(format!("oidckit-server-https-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut s = settings(Storage::DataDir(dir.clone()));
+    s.config.server.id_token_signing_alg = "ES256".into();
+    let options = oidckit_server::ServeOptions {
+        https: true,
+        ..oidckit_server::ServeOptions::default()
+    };
+    let server = oidckit_server::start_with(s.clone(), options.clone())
+        .await
+        .unwrap();
+    let port = server.addr.port();
+    assert_eq!(server.issuer(), format!("https://127.0.0.1:{port}"));
+    let cert_path = server.tls_cert.clone().unwrap();
+    assert_eq!(cert_path, dir.join(oidckit_server::tls::CERT_FILE));
+    let pem = std::fs::read(&cert_path).unwrap();
+    let cert = CertificateDer::from_pem_slice(&pem).unwrap();
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client_config = |trust: bool| {
+        let mut roots = rustls::RootCertStore::empty();
+        if trust {
+            roots.add(cert.clone()).unwrap();
+        }
+        Arc::new(
+            rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    };
+    let fetch = |trust: bool, host: &'static str, path: String| {
+        let config = client_config(trust);
+        async move {
+            let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            let connector = tokio_rustls::TlsConnector::from(config);
+            let name = ServerName::try_from(host).unwrap();
+            let mut tls = connector.connect(name, tcp).await?;
+            tls.write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await?;
+            let mut out = Vec::new();
+            let _ = tls.read_to_end(&mut out).await;
+            Ok::<_, std::io::Error>(String::from_utf8_lossy(&out).into_owned())
+        }
+    };
+    for host in ["127.0.0.1", "localhost"] {
+        let resp = fetch(true, host, "/.well-known/openid-configuration".into())
+            .await
+            .unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+        assert!(
+            resp.contains(&format!("\"issuer\":\"https://127.0.0.1:{port}\"")),
+            "{resp}"
+        );
+    }
+    assert!(
+        fetch(false, "127.0.0.1", "/jwks".into()).await.is_err(),
+        "an untrusted self-signed certificate must fail"
+    );
+    // Plain http on the TLS port gets no HTTP answer.
+    let plain = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::net::TcpStream::connect(("127.0.0.1", port)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    drop(plain);
+    server.shutdown().await.unwrap();
+
+    // A restart reuses the certificate the user may have trusted.
+    let again = oidckit_server::start_with(s, options).await.unwrap();
+    assert_eq!(std::fs::read(again.tls_cert.clone().unwrap()).unwrap(), pem);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.join(oidckit_server::tls::KEY_FILE);
+        let mode = std::fs::metadata(key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    again.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
