@@ -1,0 +1,654 @@
+//! Every misbehaviour scenario (`scenario.rs`, `security.md` §4) against the core's relying-party
+//! engine, natively, over a real socket: the server runs on 127.0.0.1 (port 0, in-memory
+//! store); discovery and the JWKS are fetched over HTTP and processed by
+//! `oidckit::oauth::discovery`; tokens minted by the server's own minting path
+//! (`claims::mint_id_token`, `tokens::sign_jwt`) are validated by `oidckit::oidc::*`; the error
+//! code of each defect must be exactly [`Scenario::expected_rp_error`].
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+
+use oidckit::jws::KeySource;
+use oidckit::oauth::callback::validate_authorization_response;
+use oidckit::oauth::discovery::{
+    DiscoveryOptions, ServerMetadata, discovery_request, process_discovery_response,
+};
+use oidckit::oauth::http::HttpResponse;
+use oidckit::oidc::id_token::{
+    Continuity, IdTokenValidation, check_id_token_continuity, validate_id_token,
+};
+use oidckit::oidc::logout_token::{
+    BACKCHANNEL_LOGOUT_EVENT, LogoutTokenValidation, validate_logout_token,
+};
+use oidckit::oidc::userinfo::{UserinfoValidation, process_userinfo_response};
+use oidckit::{Alg, JwkSet, Object};
+use oidckit_server::grant::AuthorizationData;
+use oidckit_server::scenario::{Scenario, TokenKind};
+use oidckit_server::{Config, RunningServer, Settings, Storage, claims, scenario, tokens};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const CLIENT: &str = "oidckit-demo-spa";
+const NONCE: &str = "nonce-sent-by-the-rp";
+const ACCESS_TOKEN: &str = "the-access-token-from-the-authorization-endpoint";
+const CODE: &str = "the-authorization-code";
+
+// ---------------------------------------------------------------------------------------------
+// A minimal HTTP/1.1 client (one request per connection).
+
+async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        http_inner(method, url, headers, body),
+    )
+    .await
+    .expect("an answer within 60 s")
+}
+
+async fn http_inner(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut stream = TcpStream::connect(authority).await.expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n",
+        body.len()
+    );
+    for (n, v) in headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).await.expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of the header section");
+    let head = std::str::from_utf8(&raw[..split]).expect("ASCII header section");
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    HttpResponse {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+async fn get(url: &str) -> HttpResponse {
+    http("GET", url, &[("Accept", "application/json")], b"").await
+}
+
+async fn post_json(url: &str, body: &Value) -> HttpResponse {
+    http(
+        "POST",
+        url,
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+    .await
+}
+
+fn json_body(resp: &HttpResponse) -> Object {
+    serde_json::from_slice(&resp.body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&resp.body)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The OP under test and the RP's view of it.
+
+struct Op {
+    server: RunningServer,
+    issuer: String,
+}
+
+impl Op {
+    async fn start() -> Self {
+        let server = oidckit_server::start(Settings {
+            config: Config::embedded_default().unwrap(),
+            storage: Storage::InMemory,
+            port: 0,
+        })
+        .await
+        .unwrap();
+        let issuer = server.issuer().to_owned();
+        Self { server, issuer }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// Discovery as the RP does it (OpenID Connect Discovery 1.0 §4), through the core.
+    async fn discover(&self) -> oidckit::Result<ServerMetadata> {
+        let opts = DiscoveryOptions {
+            allow_insecure_loopback: true,
+            ..DiscoveryOptions::default()
+        };
+        let req = discovery_request(&self.issuer, &opts).unwrap();
+        let resp = get(&req.url).await;
+        process_discovery_response(&self.issuer, &resp, &opts)
+    }
+
+    async fn jwks(&self, meta: &ServerMetadata) -> JwkSet {
+        let resp = get(meta.jwks_uri().unwrap()).await;
+        assert_eq!(resp.status, 200);
+        JwkSet::from_json(std::str::from_utf8(&resp.body).unwrap()).unwrap()
+    }
+
+    /// Sets the global scenario with the dev switch endpoint.
+    async fn switch_global(&self, name: &str) {
+        let resp = post_json(&self.url("/scenario"), &json!({ "scenario": name })).await;
+        assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+        assert_eq!(json_body(&resp)["scenario"], name);
+    }
+
+    fn client(&self) -> oidckit_server::config::ClientConfig {
+        self.server
+            .state
+            .store
+            .client(CLIENT)
+            .unwrap()
+            .unwrap()
+            .config
+    }
+
+    fn alice(&self) -> oidckit_server::config::UserConfig {
+        self.server
+            .state
+            .store
+            .user("alice")
+            .unwrap()
+            .unwrap()
+            .config
+    }
+
+    /// An ID Token as the token/authorization endpoints mint it, for a request with
+    /// `?scenario=<s>` (the request parameter carried in the grant).
+    fn mint_id_token(&self, s: Scenario, kind: TokenKind) -> String {
+        let now = oidckit_server::app::now();
+        let data = AuthorizationData {
+            client_id: CLIENT.into(),
+            username: "alice".into(),
+            redirect_uri: format!("{}/www/callback.html", self.issuer),
+            scope: "openid profile".into(),
+            nonce: (kind == TokenKind::IdToken).then(|| NONCE.into()),
+            auth_time: now,
+            session_id: Some("sid-1".into()),
+            scenario: Some(s.name().into()),
+            ..AuthorizationData::default()
+        };
+        let (at, code) = match kind {
+            TokenKind::IdToken => (Some(ACCESS_TOKEN), Some(CODE)),
+            _ => (None, None),
+        };
+        claims::mint_id_token(
+            &self.server.state,
+            &self.client(),
+            &self.alice(),
+            &data,
+            at,
+            code,
+            kind,
+            now,
+        )
+        .unwrap()
+    }
+
+    fn sign(&self, s: Scenario, kind: TokenKind, claims: Value) -> String {
+        let claims: Object = serde_json::from_value(claims).unwrap();
+        tokens::sign_jwt(&self.server.state, kind, Alg::Rs256, claims, &s).unwrap()
+    }
+}
+
+/// The RP's key cache: the JWKS fetched once, refetched once on an unknown `kid` (what
+/// jose's remote JWK Set does; rp-key-rotation-op-sign-key).
+struct KeyCache {
+    set: JwkSet,
+    refetches: usize,
+}
+
+impl KeyCache {
+    async fn new(op: &Op, meta: &ServerMetadata) -> Self {
+        Self {
+            set: op.jwks(meta).await,
+            refetches: 0,
+        }
+    }
+
+    async fn with_refetch<T>(
+        &mut self,
+        op: &Op,
+        meta: &ServerMetadata,
+        f: impl Fn(&JwkSet) -> oidckit::Result<T>,
+    ) -> oidckit::Result<T> {
+        match f(&self.set) {
+            Err(oidckit::Error::JwksNoMatchingKey) => {
+                self.set = op.jwks(meta).await;
+                self.refetches += 1;
+                f(&self.set)
+            }
+            other => other,
+        }
+    }
+}
+
+fn id_token_validation(op: &Op, now: i64) -> IdTokenValidation {
+    IdTokenValidation {
+        nonce: Some(NONCE.into()),
+        access_token: Some(ACCESS_TOKEN.into()),
+        code: Some(CODE.into()),
+        // An ID Token next to an access token and a code from the authorization endpoint
+        // (`code id_token token`, OpenID Connect Core 1.0 §3.3.2.11).
+        require_at_hash: true,
+        require_c_hash: true,
+        ..IdTokenValidation::new(op.issuer.clone(), CLIENT, now)
+    }
+}
+
+/// The relying party's ID Token check: the core's `validate_id_token`, plus an `iat` age bound
+/// of one day (`jwt::Validation::max_token_age`; FAPI `iat-is-week-in-past`).
+fn rp_check_id_token(token: &str, keys: &JwkSet, v: &IdTokenValidation) -> oidckit::Result<Object> {
+    let verified = validate_id_token(token, keys, v)?;
+    let bound = oidckit::jwt::Validation {
+        algorithms: vec![Alg::Rs256],
+        max_token_age: Some(86_400),
+        ..oidckit::jwt::Validation::new(v.now)
+    };
+    oidckit::jwt::verify(token, keys, &bound)?;
+    Ok(verified.claims)
+}
+
+fn code_of<T>(r: &oidckit::Result<T>) -> &'static str {
+    match r {
+        Ok(_) => "",
+        Err(e) => e.code(),
+    }
+}
+
+/// The scenarios an ID Token from the authorization / token endpoint shows.
+fn id_token_scenarios() -> Vec<Scenario> {
+    Scenario::VARIANTS
+        .iter()
+        .copied()
+        .filter(|s| {
+            !matches!(
+                s,
+                Scenario::None
+                    | Scenario::UserinfoOtherSub
+                    | Scenario::DiscoveryIssuerMismatch
+                    | Scenario::MissingIssParam
+                    | Scenario::WrongIssParam
+                    | Scenario::RefreshOtherSub
+                    | Scenario::RefreshOtherIss
+            ) && !s.name().starts_with("logout-")
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token-level: tokens minted by the server's minting path, keys and metadata over the socket.
+
+#[tokio::test]
+async fn id_token_defects_raise_the_expected_rp_errors() {
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let mut cache = KeyCache::new(&op, &meta).await;
+    let mut covered = BTreeSet::new();
+
+    // The baseline passes.
+    let now = oidckit_server::app::now();
+    let token = op.mint_id_token(Scenario::None, TokenKind::IdToken);
+    let claims = rp_check_id_token(&token, &cache.set, &id_token_validation(&op, now)).unwrap();
+    assert_eq!(claims["sub"], "alice");
+
+    for s in id_token_scenarios() {
+        let token = op.mint_id_token(s, TokenKind::IdToken);
+        let now = oidckit_server::app::now();
+        let v = id_token_validation(&op, now);
+        let before = cache.refetches;
+        let result = cache
+            .with_refetch(&op, &meta, |keys| rp_check_id_token(&token, keys, &v))
+            .await;
+        assert_eq!(
+            code_of(&result),
+            s.expected_rp_error(),
+            "{}: {:?}",
+            s.name(),
+            result.as_ref().err()
+        );
+        match s {
+            // POSITIVE: the RP refetched the JWKS on the unknown kid and accepted.
+            Scenario::KeyRotated => assert_eq!(cache.refetches, before + 1),
+            Scenario::UnknownKid => assert_eq!(cache.refetches, before + 1),
+            Scenario::KidAbsentMulti => {
+                let header = oidckit::jws::decode_protected_header(&token).unwrap();
+                assert!(header.get("kid").is_none());
+            }
+            _ => {}
+        }
+        covered.insert(s.name());
+    }
+    assert_eq!(covered.len(), 18, "{covered:?}");
+}
+
+/// `kid-absent-multi`: with the switch on, the JWKS the RP fetches has two RS256 keys, and the
+/// kid-less token verifies by trying each (the core's choice; rejecting is allowed too).
+#[tokio::test]
+async fn kid_absent_with_several_keys_in_the_jwks() {
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    assert_eq!(op.jwks(&meta).await.keys().len(), 1);
+    op.switch_global("kid-absent-multi").await;
+    let keys = op.jwks(&meta).await;
+    assert_eq!(keys.keys().len(), 2);
+    assert_eq!(keys.candidates(Alg::Rs256, None).len(), 2);
+    // The global switch applies to the client's tokens (no request parameter, no client one).
+    let mut data_less = op.mint_id_token(Scenario::None, TokenKind::IdToken);
+    let header = oidckit::jws::decode_protected_header(&data_less).unwrap();
+    assert!(
+        header.get("kid").is_some(),
+        "the request's explicit none wins"
+    );
+    let now = oidckit_server::app::now();
+    let state = &op.server.state;
+    let global = scenario::resolve(state, &op.client(), None);
+    assert_eq!(global, Scenario::KidAbsentMulti);
+    data_less = tokens::sign_jwt(
+        state,
+        TokenKind::IdToken,
+        Alg::Rs256,
+        serde_json::from_value(json!({
+            "iss": op.issuer, "sub": "alice", "aud": CLIENT, "exp": now + 60, "iat": now,
+        }))
+        .unwrap(),
+        &global,
+    )
+    .unwrap();
+    let header = oidckit::jws::decode_protected_header(&data_less).unwrap();
+    assert!(header.get("kid").is_none());
+    let v = IdTokenValidation::new(op.issuer.clone(), CLIENT, now);
+    validate_id_token(&data_less, &keys, &v).unwrap();
+    // An RP that insists on a single match refuses instead.
+    assert_eq!(
+        keys.select(Alg::Rs256, None).unwrap_err().code(),
+        "ERR_JWKS_MULTIPLE_MATCHING_KEYS"
+    );
+}
+
+#[tokio::test]
+async fn refreshed_id_token_defects() {
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let keys = op.jwks(&meta).await;
+    for s in [Scenario::RefreshOtherSub, Scenario::RefreshOtherIss] {
+        let now = oidckit_server::app::now();
+        // The first ID Token is sound: refresh-* only touch refreshed ID Tokens.
+        let original = op.mint_id_token(s, TokenKind::IdToken);
+        let original = rp_check_id_token(&original, &keys, &id_token_validation(&op, now))
+            .unwrap_or_else(|e| panic!("{}: the first ID Token failed: {e}", s.name()));
+        let refreshed = op.mint_id_token(s, TokenKind::RefreshedIdToken);
+        let v = IdTokenValidation::new(op.issuer.clone(), CLIENT, now);
+        let result = rp_check_id_token(&refreshed, &keys, &v)
+            .and_then(|new| check_id_token_continuity(&original, &new, Continuity::Refresh));
+        assert_eq!(code_of(&result), s.expected_rp_error(), "{}", s.name());
+    }
+    // Without a scenario the refreshed ID Token continues the first one.
+    let now = oidckit_server::app::now();
+    let original = op.mint_id_token(Scenario::None, TokenKind::IdToken);
+    let original = rp_check_id_token(&original, &keys, &id_token_validation(&op, now)).unwrap();
+    let refreshed = op.mint_id_token(Scenario::None, TokenKind::RefreshedIdToken);
+    let new = rp_check_id_token(
+        &refreshed,
+        &keys,
+        &IdTokenValidation::new(op.issuer.clone(), CLIENT, now),
+    )
+    .unwrap();
+    check_id_token_continuity(&original, &new, Continuity::Refresh).unwrap();
+}
+
+#[tokio::test]
+async fn logout_token_defects() {
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let mut cache = KeyCache::new(&op, &meta).await;
+    let logout: Vec<Scenario> = Scenario::VARIANTS
+        .iter()
+        .copied()
+        .filter(|s| s.name().starts_with("logout-"))
+        .collect();
+    assert_eq!(logout.len(), 7);
+    for s in std::iter::once(Scenario::None).chain(logout) {
+        let now = oidckit_server::app::now();
+        let token = op.sign(
+            s,
+            TokenKind::LogoutToken,
+            json!({
+                "iss": op.issuer, "aud": CLIENT, "iat": now, "exp": now + 120,
+                "jti": tokens::random_handle(), "sub": "alice", "sid": "sid-1",
+                "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
+            }),
+        );
+        let v = LogoutTokenValidation::new(op.issuer.clone(), CLIENT, now);
+        let result = cache
+            .with_refetch(&op, &meta, |keys| validate_logout_token(&token, keys, &v))
+            .await;
+        assert_eq!(code_of(&result), s.expected_rp_error(), "{}", s.name());
+    }
+    // logout-wrong-alg uses a published key: only the algorithm is wrong. An RP allowing any
+    // algorithm of the JWKS would accept it, which is the point of the test.
+    let now = oidckit_server::app::now();
+    let token = op.sign(
+        Scenario::LogoutWrongAlg,
+        TokenKind::LogoutToken,
+        json!({
+            "iss": op.issuer, "aud": CLIENT, "iat": now, "exp": now + 120,
+            "jti": "j", "sid": "sid-1", "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
+        }),
+    );
+    let keys = op.jwks(&meta).await;
+    let lenient = LogoutTokenValidation {
+        algorithms: vec![Alg::Rs256, Alg::Es256],
+        ..LogoutTokenValidation::new(op.issuer.clone(), CLIENT, now)
+    };
+    validate_logout_token(&token, &keys, &lenient).unwrap();
+}
+
+#[tokio::test]
+async fn userinfo_with_another_sub() {
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let keys = op.jwks(&meta).await;
+    let s = Scenario::UserinfoOtherSub;
+    let now = oidckit_server::app::now();
+    // Plain JSON (the UserInfo endpoint asks the hook for the sub).
+    let body = json!({ "sub": s.userinfo_sub("alice"), "name": "Alice" });
+    let resp = HttpResponse {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+    };
+    let result = process_userinfo_response(&resp, "alice", None, &UserinfoValidation::new(now));
+    assert_eq!(code_of(&result), s.expected_rp_error());
+    // Signed UserInfo (OpenID Connect Core 1.0 §5.3.2).
+    let jwt = op.sign(
+        s,
+        TokenKind::UserInfo,
+        json!({ "iss": op.issuer, "aud": CLIENT, "sub": "alice" }),
+    );
+    let resp = HttpResponse {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/jwt".into())],
+        body: jwt.into_bytes(),
+    };
+    let v = UserinfoValidation {
+        algorithms: vec![Alg::Rs256],
+        ..UserinfoValidation::new(now)
+    };
+    let result = process_userinfo_response(&resp, "alice", Some(&keys as &dyn KeySource), &v);
+    assert_eq!(code_of(&result), s.expected_rp_error());
+    assert_eq!(Scenario::None.userinfo_sub("alice"), "alice");
+}
+
+#[tokio::test]
+async fn authorization_response_iss_defects() {
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    assert!(meta.authorization_response_iss_parameter_supported());
+    for s in [
+        Scenario::None,
+        Scenario::MissingIssParam,
+        Scenario::WrongIssParam,
+    ] {
+        let mut params = vec![
+            ("code".to_owned(), "c".to_owned()),
+            ("state".to_owned(), "st".to_owned()),
+        ];
+        if let Some(iss) = s.authorization_response_iss(&op.issuer) {
+            params.push(("iss".into(), iss));
+        }
+        let result = validate_authorization_response(
+            &params,
+            "st",
+            &op.issuer,
+            meta.authorization_response_iss_parameter_supported(),
+        );
+        assert_eq!(code_of(&result), s.expected_rp_error(), "{}", s.name());
+    }
+}
+
+/// Discovery is not per client: the global switch serves another `issuer`, over the socket.
+#[tokio::test]
+async fn discovery_issuer_mismatch_full_flow() {
+    let op = Op::start().await;
+    op.discover().await.unwrap();
+    op.switch_global("discovery-issuer-mismatch").await;
+    let s = Scenario::DiscoveryIssuerMismatch;
+    let result = op.discover().await;
+    assert_eq!(code_of(&result), s.expected_rp_error());
+    // Both well-known locations.
+    let rfc8414 = get(&op.url("/.well-known/oauth-authorization-server")).await;
+    assert_eq!(
+        json_body(&rfc8414)["issuer"],
+        format!("{}/other-issuer", op.issuer)
+    );
+    op.switch_global("none").await;
+    op.discover().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dev switch endpoint.
+
+#[tokio::test]
+async fn scenario_switch_endpoint() {
+    let op = Op::start().await;
+    let url = op.url("/scenario");
+
+    let resp = get(&url).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
+    let body = json_body(&resp);
+    assert_eq!(body["scenario"], "none");
+    let list = body["scenarios"].as_array().unwrap();
+    assert_eq!(list.len(), Scenario::ALL.len());
+    assert_eq!(list[1]["name"], "bad-signature");
+    assert_eq!(
+        list[1]["expected_rp_error"],
+        "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"
+    );
+    assert!(list[1]["description"].as_str().unwrap().len() > 10);
+
+    // Global switch.
+    op.switch_global("wrong-aud").await;
+    assert_eq!(json_body(&get(&url).await)["scenario"], "wrong-aud");
+    assert_eq!(scenario::global(&op.server.state), Scenario::WrongAud);
+
+    // Per client, JSON; the client's own wins over the global one.
+    let resp = post_json(&url, &json!({"scenario": "expired", "client_id": CLIENT})).await;
+    assert_eq!(resp.status, 200);
+    let body = json_body(&resp);
+    assert_eq!(body["scenario"], "expired");
+    assert_eq!(body["client_id"], CLIENT);
+    assert_eq!(body["effective"], "expired");
+    assert_eq!(body["global"], "wrong-aud");
+    assert_eq!(op.client().scenario.as_deref(), Some("expired"));
+    let body = json_body(&get(&format!("{url}?client_id={CLIENT}")).await);
+    assert_eq!(body["scenario"], "expired");
+
+    // Per client, form-encoded; "none" clears the client's own (the global one shows through).
+    let resp = http(
+        "POST",
+        &url,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        format!("scenario=none&client_id={CLIENT}").as_bytes(),
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    let body = json_body(&resp);
+    assert_eq!(body["scenario"], "none");
+    assert_eq!(body["effective"], "wrong-aud");
+    assert_eq!(op.client().scenario, None);
+
+    // Errors: 400 JSON, nothing changed.
+    for (body, error) in [
+        (json!({"scenario": "no-such-thing"}), "invalid_request"),
+        (json!({"client_id": CLIENT}), "invalid_request"),
+        (json!({"scenario": 3}), "invalid_request"),
+        (
+            json!({"scenario": "expired", "client_id": "nobody"}),
+            "invalid_client",
+        ),
+    ] {
+        let resp = post_json(&url, &body).await;
+        assert_eq!(resp.status, 400, "{body}");
+        assert_eq!(resp.header("content-type"), Some("application/json"));
+        assert_eq!(json_body(&resp)["error"], error, "{body}");
+    }
+    let resp = http(
+        "POST",
+        &url,
+        &[("Content-Type", "application/json")],
+        b"{not json",
+    )
+    .await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(json_body(&resp)["error"], "invalid_request");
+    let resp = get(&format!("{url}?client_id=nobody")).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(json_body(&resp)["error"], "invalid_client");
+    assert_eq!(json_body(&get(&url).await)["scenario"], "wrong-aud");
+
+    // CORS preflight for the demo RP on another origin.
+    let resp = http("OPTIONS", &url, &[("Origin", "http://localhost:3000")], b"").await;
+    assert_eq!(resp.status, 204);
+    assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
+    assert!(
+        resp.header("access-control-allow-methods")
+            .unwrap()
+            .contains("POST")
+    );
+}
