@@ -274,7 +274,7 @@ describe('public client (spa): authorization code + PKCE', { timeout: TIMEOUT },
   });
 
   test('prompt=none without a session: login_required error redirect with state and iss', async (t) => {
-    if (!(await need(t, ...FLOW))) return;
+    if (!(await need(t, '/authorize'))) return;
     const tx = c.authorizationRequest({ scope: 'openid', prompt: 'none' });
     const cb = await srv.login(tx.url);
     assert.equal(cb.type, 'redirect');
@@ -290,7 +290,7 @@ describe('public client (spa): authorization code + PKCE', { timeout: TIMEOUT },
   });
 
   test('consent denied: access_denied reaches the client as an AuthorizationResponseError', async (t) => {
-    if (!(await need(t, ...FLOW))) return;
+    if (!(await need(t, '/authorize'))) return;
     const tx = c.authorizationRequest({ scope: 'openid email' });
     const cb = await srv.login(tx.url, { decision: 'deny' });
     await assertRejects(c.handleCallback(cb.url, tx), (e) => {
@@ -301,7 +301,7 @@ describe('public client (spa): authorization code + PKCE', { timeout: TIMEOUT },
   });
 
   test('a wrong password shows the login page again (no redirect)', async (t) => {
-    if (!(await need(t, ...FLOW))) return;
+    if (!(await need(t, '/authorize'))) return;
     const tx = c.authorizationRequest({ scope: 'openid' });
     await assertRejects(srv.login(tx.url, { password: 'not-the-password' }), /login page came back/);
   });
@@ -336,7 +336,7 @@ describe('public client (spa): authorization code + PKCE', { timeout: TIMEOUT },
   });
 
   test('PKCE downgrade (plain) and a missing challenge are refused with an error redirect', async (t) => {
-    if (!(await need(t, ...FLOW))) return;
+    if (!(await need(t, '/authorize'))) return;
     for (const [label, mutate] of [
       ['plain', (u) => { u.searchParams.set('code_challenge_method', 'plain'); u.searchParams.set('code_challenge', 'a'.repeat(43)); }],
       ['missing', (u) => { u.searchParams.delete('code_challenge'); u.searchParams.delete('code_challenge_method'); }],
@@ -354,7 +354,7 @@ describe('public client (spa): authorization code + PKCE', { timeout: TIMEOUT },
   });
 
   test('an unregistered redirect_uri gets an error page at the OP, never a redirect', async (t) => {
-    if (!(await need(t, ...FLOW))) return;
+    if (!(await need(t, '/authorize'))) return;
     const tx = c.authorizationRequest({ scope: 'openid' });
     const u = new URL(tx.url);
     u.searchParams.set('redirect_uri', 'http://127.0.0.1:5999/evil');
@@ -597,7 +597,7 @@ describe('confidential clients: client authentication methods', { timeout: TIMEO
 describe('implicit and hybrid response types (legacy client)', { timeout: TIMEOUT }, () => {
   for (const responseType of ['id_token', 'id_token token', 'code id_token', 'code token', 'code id_token token']) {
     test(`response_type=${responseType} (fragment)`, async (t) => {
-      if (!(await need(t, '/authorize'))) return;
+      if (!(await need(t, ...(responseType.includes('code') ? FLOW : ['/authorize'])))) return;
       const c = await client('legacy');
       const tx = c.authorizationRequest({ scope: 'openid email', response_type: responseType });
       const cb = await srv.login(tx.url);
@@ -638,8 +638,8 @@ describe('implicit and hybrid response types (legacy client)', { timeout: TIMEOU
     });
   });
 
-  test('response_type=id_token with response_mode=form_post', async (t) => {
-    if (!(await need(t, '/authorize'))) return;
+  test('response_type=code id_token with response_mode=form_post', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
     const c = await client('legacy');
     const tx = c.authorizationRequest({ scope: 'openid', response_type: 'code id_token', response_mode: 'form_post' });
     const cb = await srv.login(tx.url);
@@ -813,28 +813,30 @@ describe('PAR, dynamic registration, end-session, back-channel logout', { timeou
 
 // ---- misbehaviour scenarios ---------------------------------------------------------------------
 //
-// How each scenario is driven (`how`) and the error code our Client must fail with: the
+// How each scenario is driven (`how`, and `also` a second way: the ID Token defects are checked
+// on the token endpoint's ID Token (code flow) and on a front-channel one (response_type
+// id_token)) and the error code our Client must fail with: the
 // server's `Scenario::expected_rp_error` (server/src/scenario.rs; also listed by GET /scenario,
 // checked below), `claim` the JWT claim named by a claim-validation failure. `kid-absent-multi`
 // and `key-rotated` must succeed (tested separately).
 const CLAIM = 'ERR_JWT_CLAIM_VALIDATION_FAILED';
 const SCENARIO_CASES = {
-  'bad-signature': { how: 'code', code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
-  'alg-none': { how: 'code', code: 'ERR_JOSE_ALG_NOT_ALLOWED' },
-  'wrong-iss': { how: 'code', code: CLAIM, claim: 'iss' },
-  'wrong-aud': { how: 'code', code: CLAIM, claim: 'aud' },
-  'missing-aud': { how: 'code', code: CLAIM, claim: 'aud' },
-  'multi-aud-no-azp': { how: 'code', code: CLAIM, claim: 'azp' },
-  expired: { how: 'code', code: 'ERR_JWT_EXPIRED', claim: 'exp' },
-  'iat-far-past': { how: 'code', code: 'ERR_JWT_EXPIRED', claim: 'iat' },
-  'missing-iat': { how: 'code', code: CLAIM, claim: 'iat' },
-  'missing-sub': { how: 'code', code: CLAIM, claim: 'sub' },
-  'wrong-nonce': { how: 'code', code: CLAIM, claim: 'nonce' },
+  'bad-signature': { how: 'code', also: 'id_token', code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
+  'alg-none': { how: 'code', also: 'id_token', code: 'ERR_JOSE_ALG_NOT_ALLOWED' },
+  'wrong-iss': { how: 'code', also: 'id_token', code: CLAIM, claim: 'iss' },
+  'wrong-aud': { how: 'code', also: 'id_token', code: CLAIM, claim: 'aud' },
+  'missing-aud': { how: 'code', also: 'id_token', code: CLAIM, claim: 'aud' },
+  'multi-aud-no-azp': { how: 'code', also: 'id_token', code: CLAIM, claim: 'azp' },
+  expired: { how: 'code', also: 'id_token', code: 'ERR_JWT_EXPIRED', claim: 'exp' },
+  'iat-far-past': { how: 'code', also: 'id_token', code: 'ERR_JWT_EXPIRED', claim: 'iat' },
+  'missing-iat': { how: 'code', also: 'id_token', code: CLAIM, claim: 'iat' },
+  'missing-sub': { how: 'code', also: 'id_token', code: CLAIM, claim: 'sub' },
+  'wrong-nonce': { how: 'code', also: 'id_token', code: CLAIM, claim: 'nonce' },
   'bad-at-hash': { how: 'id_token token', code: CLAIM, claim: 'at_hash' },
   'missing-at-hash': { how: 'id_token token', code: CLAIM, claim: 'at_hash' },
   'bad-c-hash': { how: 'code id_token', code: CLAIM, claim: 'c_hash' },
   'missing-c-hash': { how: 'code id_token', code: CLAIM, claim: 'c_hash' },
-  'unknown-kid': { how: 'code', code: 'ERR_JWKS_NO_MATCHING_KEY' },
+  'unknown-kid': { how: 'code', also: 'id_token', code: 'ERR_JWKS_NO_MATCHING_KEY' },
   'userinfo-other-sub': { how: 'userinfo', code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' },
   'discovery-issuer-mismatch': { how: 'discovery', code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' },
   'missing-iss-param': { how: 'code', code: 'OAUTH_MISSING_REQUIRED_PARAMETER' },
@@ -886,8 +888,7 @@ function checkScenarioError(name, e) {
 }
 
 /** Runs the flow of scenario `name` until our Client's check that must fail. */
-async function runScenario(name, { jar = new CookieJar() } = {}) {
-  const { how } = SCENARIO_CASES[name];
+async function runScenario(name, how = SCENARIO_CASES[name].how, { jar = new CookieJar() } = {}) {
   const clientId = `scn-${name}`;
   if (how === 'discovery') {
     // A global switch only (discovery does not know the client): on for this one call.
@@ -922,21 +923,26 @@ async function runScenario(name, { jar = new CookieJar() } = {}) {
 }
 
 describe('misbehaviour scenarios: our Client refuses each defect', { timeout: TIMEOUT }, () => {
-  for (const name of Object.keys(SCENARIO_CASES)) {
-    test(`scenario ${name}: the Client fails with ${SCENARIO_CASES[name].code}`, async (t) => {
-      if (srv.droppedScenarios.includes(name)) return t.skip(`the server refuses the scenario name "${name}" in its configuration (unknown scenario)`);
-      const list = await scenarioList();
-      if (list) {
-        assert.ok(name in list, `GET /scenario does not list ${name}`);
-        assert.equal(list[name], SCENARIO_CASES[name].code, `${name}: the server's expected_rp_error`);
-      }
-      if (SCENARIO_CASES[name].how === 'discovery') {
-        if (!(await need(t, 'POST /scenario'))) return;
-      } else if (!(await need(t, ...FLOW))) return;
-      if (SCENARIO_CASES[name].how === 'logout' && !(await need(t, '/end-session'))) return;
-      if (SCENARIO_CASES[name].how === 'userinfo' && !(await need(t, '/userinfo'))) return;
-      await assertRejects(runScenario(name), (e) => checkScenarioError(name, e), `scenario ${name} must make the Client fail`);
-    });
+  for (const [name, sc] of Object.entries(SCENARIO_CASES)) {
+    for (const how of [sc.how, ...(sc.also ? [sc.also] : [])]) {
+      test(`scenario ${name} (${how}): the Client fails with ${sc.code}`, async (t) => {
+        if (srv.droppedScenarios.includes(name)) return t.skip(`the server refuses the scenario name "${name}" in its configuration (unknown scenario)`);
+        const list = await scenarioList();
+        if (list) {
+          assert.ok(name in list, `GET /scenario does not list ${name}`);
+          assert.equal(list[name], sc.code, `${name}: the server's expected_rp_error`);
+        }
+        const needs = {
+          discovery: ['POST /scenario'],
+          id_token: ['/authorize'],
+          'id_token token': ['/authorize'],
+          logout: [...FLOW, '/end-session'],
+          userinfo: [...FLOW, '/userinfo'],
+        }[how] ?? FLOW;
+        if (!(await need(t, ...needs))) return;
+        await assertRejects(runScenario(name, how), (e) => checkScenarioError(name, e), `scenario ${name} must make the Client fail`);
+      });
+    }
   }
 
   test('the server lists the positive scenarios with no expected error', async (t) => {
