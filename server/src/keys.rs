@@ -124,12 +124,16 @@ impl KeyRing {
         now: i64,
         rng: &mut R,
     ) -> Result<(Self, bool), ServerError> {
+        let mut keys: Vec<SigningKey> = store
+            .signing_keys()?
+            .iter()
+            .map(SigningKey::from_stored)
+            .collect::<Result<_, _>>()?;
+        // Oldest first. Within one second, a key retired by a rotation is older than the
+        // active key that replaced it (the store orders equal times by kid).
+        keys.sort_by_key(|k| (k.created_at, k.retired_at.unwrap_or(i64::MAX)));
         let mut ring = Self {
-            keys: store
-                .signing_keys()?
-                .iter()
-                .map(SigningKey::from_stored)
-                .collect::<Result<_, _>>()?,
+            keys,
             grace: DEFAULT_GRACE,
         };
         if ring.active(alg).is_some() {
@@ -162,10 +166,7 @@ impl KeyRing {
         rng: &mut R,
     ) -> Result<&SigningKey, ServerError> {
         // Generate first: a failure leaves the ring and the store untouched.
-        let mut key = SigningKey::generate(alg, now, rng)?;
-        // Order by created_at: a new key in the same second as the old one still sorts after it.
-        let newest = self.keys.iter().map(|k| k.created_at).max().unwrap_or(now);
-        key.created_at = key.created_at.max(newest);
+        let key = SigningKey::generate(alg, now, rng)?;
         let row = key.to_stored()?;
         let old = self
             .keys
@@ -375,6 +376,7 @@ mod tests {
         assert_eq!(again.active(Alg::Es256).unwrap().kid, new_kid);
         let retired = again.keys().iter().find(|k| k.kid == old.kid).unwrap();
         assert_eq!(retired.retired_at, Some(200));
+        assert_eq!(again.keys()[1].kid, new_kid, "newest last after a reload");
 
         // Rotating twice within a second keeps the order (the newest is active).
         let third = ring
