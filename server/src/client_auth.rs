@@ -10,6 +10,10 @@
 //! Every failure is `invalid_client` (RFC 6749 §5.2), HTTP 401, with `WWW-Authenticate: Basic`
 //! when the client tried the `Authorization` header; malformed requests are `invalid_request`.
 
+// Errors are the HTTP responses themselves (RFC 6749 §5.2 bodies), built once per failed
+// request: their size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{LazyLock, Mutex};

@@ -17,6 +17,7 @@ pub mod client_auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod form_post;
 pub mod grant;
 pub mod html;
 pub mod keys;
