@@ -553,3 +553,41 @@ async fn grants_count_and_revoke_all() {
     let page = get(&st, r.header("location").unwrap(), Some(&cookie)).await;
     assert!(page.body.contains("Revoked 2 grant(s) of alice"));
 }
+
+#[tokio::test]
+async fn global_scenario_switch_on_the_home_page() {
+    let st = state();
+    let (cookie, csrf) = login(&st).await;
+    let home = get(&st, "/admin", Some(&cookie)).await;
+    assert!(home.body.contains("Global misbehaviour switch"));
+    assert!(home.body.contains("value=\"none\" selected"));
+    let r = post(
+        &st,
+        "/admin/scenario",
+        Some(&cookie),
+        form(&[("csrf", &csrf), ("scenario", "wrong-iss")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(oidckit_server::scenario::global(&st).name(), "wrong-iss");
+    let home = get(&st, "/admin", Some(&cookie)).await;
+    assert!(home.body.contains("value=\"wrong-iss\" selected"));
+    let r = post(
+        &st,
+        "/admin/scenario",
+        Some(&cookie),
+        form(&[("csrf", &csrf), ("scenario", "<nope>")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(!r.body.contains("<nope>"));
+    let r = post(
+        &st,
+        "/admin/scenario",
+        Some(&cookie),
+        form(&[("csrf", "bad"), ("scenario", "none")]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(oidckit_server::scenario::global(&st).name(), "wrong-iss");
+}

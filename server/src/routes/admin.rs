@@ -187,6 +187,7 @@ pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
         .route(&format!("{a}/keys/rotate"), post(keys_rotate))
         .route(&format!("{a}/grants"), get(grants_page))
         .route(&format!("{a}/grants/revoke"), post(grants_revoke))
+        .route(&format!("{a}/scenario"), post(set_global_scenario))
 }
 
 type Fields = Vec<(String, String)>;
@@ -496,6 +497,18 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
         escape(&state.issuer),
         b = escape(&b)
     );
+    let global = crate::scenario::global(&state);
+    let mut body = body;
+    let _ = write!(
+        body,
+        "<h2>Global misbehaviour switch</h2><p>Applies to every client without its own scenario \
+         (also <code>POST {}/scenario</code>).</p><form method=\"post\" action=\"{}/scenario\">{}",
+        escape(crate::routes::discovery::issuer_path(&state.issuer)),
+        escape(&b),
+        csrf_input(&csrf)
+    );
+    scenario_select(&mut body, global.name(), "global-scenario");
+    body.push_str("<p><button type=\"submit\">Set</button></p></form>");
     html_response(StatusCode::OK, "Admin", Some((&b, &csrf)), &body)
 }
 
@@ -734,6 +747,28 @@ fn select(out: &mut String, f: &[(String, String)], name: &str, label: &str, opt
     out.push_str("</select>");
 }
 
+/// A select of every scenario, with its description (`scenario.rs`).
+fn scenario_select(out: &mut String, current: &str, id: &str) {
+    let current = if current.is_empty() { "none" } else { current };
+    let _ = write!(
+        out,
+        "<label for=\"{id}\">Misbehaviour scenario</label><select id=\"{id}\" name=\"scenario\">"
+    );
+    for name in crate::scenario::Scenario::ALL {
+        let description = crate::scenario::Scenario::parse(name)
+            .map(|s| s.description())
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<option value=\"{v}\"{s}>{v}: {d}</option>",
+            v = escape(name),
+            s = if *name == current { " selected" } else { "" },
+            d = escape(description)
+        );
+    }
+    out.push_str("</select>");
+}
+
 fn checkboxes(
     out: &mut String,
     f: &[(String, String)],
@@ -945,13 +980,7 @@ fn render_client_form(
             ""
         }
     );
-    select(
-        &mut body,
-        f,
-        "scenario",
-        "Misbehaviour scenario",
-        crate::scenario::Scenario::ALL,
-    );
+    scenario_select(&mut body, field(f, "scenario"), "scenario");
     body.push_str("<p><button type=\"submit\">Save</button></p></form>");
     let title = if editing { "Edit client" } else { "New client" };
     html_response(status, title, Some((&b, csrf)), &body)
@@ -1612,6 +1641,38 @@ async fn grants_revoke(
                 base(&state),
                 query_escape(&format!("Revoked {n} grant(s) of {name}."))
             ))
+        }
+        Err(e) => server_error(&e),
+    }
+}
+
+async fn set_global_scenario(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    form: Result<Form<Fields>, FormRejection>,
+) -> Response {
+    let (_, f) = match require_post(&state, &headers, &form) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let name = match crate::scenario::Scenario::parse(field(&f, "scenario")) {
+        Ok(s) => s.name(),
+        Err(e) => {
+            return html_response(
+                StatusCode::BAD_REQUEST,
+                "Unknown scenario",
+                None,
+                &format!("<p class=\"error\">{}</p>", escape(&e.to_string())),
+            );
+        }
+    };
+    match state
+        .store
+        .set_setting(crate::scenario::GLOBAL_SETTING, name)
+    {
+        Ok(()) => {
+            tracing::info!(scenario = name, "admin: global scenario set");
+            see_other(&base(&state))
         }
         Err(e) => server_error(&e),
     }
