@@ -1322,3 +1322,80 @@ async fn request_objects_by_reference_over_http() {
         "invalid_request_uri"
     );
 }
+
+#[tokio::test]
+async fn dpop_proofs_at_par_bind_the_code() {
+    use oidckit::oauth::dpop::{DpopProofRequest, create_proof};
+    use tower::ServiceExt;
+    let t = setup();
+    let mut rng = UnwrapErr(getrandom::SysRng);
+    let key = Key::generate(Alg::Es256, &mut rng, GenerateOptions::default()).unwrap();
+    let proof = |htu: &str| {
+        create_proof(
+            &DpopProofRequest {
+                key: &key,
+                alg: None,
+                htm: "POST",
+                htu,
+                access_token: None,
+                nonce: None,
+            },
+            now(),
+            &mut UnwrapErr(getrandom::SysRng),
+        )
+        .unwrap()
+    };
+    let send = |proof: String, body: String| {
+        let st = t.st.clone();
+        async move {
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri("/par")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", basic(WEB, "oidckit-demo-web-secret"))
+                .header("dpop", proof)
+                .body(Body::from(body))
+                .unwrap();
+            let res = router(st).oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Object>(&body).unwrap())
+        }
+    };
+    let body = web(&[]).trim_start_matches("/authorize?").to_owned();
+    let p = proof("http://127.0.0.1:8080/par");
+    let (status, j) = send(p.clone(), body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{j:?}");
+    // Replayed proof, proof for another URL, mismatching dpop_jkt: refused.
+    let (status, j) = send(p, body.clone()).await;
+    assert_eq!(
+        (status, j["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_dpop_proof"))
+    );
+    let (_, j2) = send(proof("http://127.0.0.1:8080/token"), body.clone()).await;
+    assert_eq!(j2["error"], "invalid_dpop_proof");
+    let (_, j3) = send(
+        proof("http://127.0.0.1:8080/par"),
+        format!("{body}&dpop_jkt={}", "b".repeat(43)),
+    )
+    .await;
+    assert_eq!(j3["error"], "invalid_request");
+
+    let cookie = session(&t, "alice", now(), Some((WEB, "openid email")));
+    let (_, j) = send(proof("http://127.0.0.1:8080/par"), body.clone()).await;
+    let url = authorize_url(&[
+        ("client_id", WEB),
+        ("request_uri", j["request_uri"].as_str().unwrap()),
+    ]);
+    let r = call(&t.st, Method::GET, &url, None, &cookie).await;
+    let p = response_params(r.location());
+    let (_, data) =
+        t.st.store
+            .consume_code(p["code"].as_str().unwrap(), now())
+            .unwrap()
+            .unwrap();
+    let jkt = key
+        .thumbprint(oidckit::jwk::ThumbprintHash::Sha256)
+        .unwrap();
+    assert_eq!(data.dpop_jkt.as_deref(), Some(jkt.as_str()));
+}

@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use oidckit::oauth::dpop::{DpopValidation, verify_proof};
 use serde_json::json;
 
 use crate::app::AppState;
@@ -21,6 +22,9 @@ use crate::routes::json_error;
 
 /// The largest pushed request body, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// Clock skew allowed on DPoP proofs, seconds.
+const DPOP_CLOCK_TOLERANCE: u64 = 30;
 
 /// Client authentication parameters, not part of the authorization request (RFC 6749 §2.3.1,
 /// RFC 7523 §2.2).
@@ -33,6 +37,43 @@ pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
 
 fn bad_request(error: &str, description: &str) -> Response {
     json_error(StatusCode::BAD_REQUEST, error, description)
+}
+
+/// The thumbprint of the key of the request's DPoP proof (RFC 9449 §4.3, §10.1), when one is
+/// sent; its `jti` is remembered so that it cannot be replayed (§11.1).
+fn dpop_jkt(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    endpoint: &str,
+    now: i64,
+) -> Result<Option<String>, String> {
+    let mut values = headers.get_all("dpop").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("more than one DPoP header field (RFC 9449 section 4.3)".into());
+    }
+    let proof = value.to_str().map_err(|_| "the DPoP header is not ASCII")?;
+    let v = DpopValidation {
+        clock_tolerance: DPOP_CLOCK_TOLERANCE,
+        ..DpopValidation::new("POST", endpoint, now)
+    };
+    let verified = verify_proof(proof, &v).map_err(|e| format!("DPoP proof: {e}"))?;
+    let jti = verified
+        .claims
+        .get("jti")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("");
+    let keep = now + i64::try_from(v.max_age + DPOP_CLOCK_TOLERANCE * 2).unwrap_or(600);
+    let fresh = state
+        .store
+        .remember_jti(&format!("dpop:{}", verified.jkt), jti, keep, now)
+        .map_err(|e| e.to_string())?;
+    if !fresh {
+        return Err("DPoP proof jti replayed (RFC 9449 section 11.1)".into());
+    }
+    Ok(Some(verified.jkt))
 }
 
 /// `POST /par` (RFC 9126 §2.1).
@@ -91,6 +132,28 @@ async fn push(State(state): State<Arc<AppState>>, req: Request) -> Response {
     }
     if !params.iter().any(|(n, _)| n == "client_id") {
         params.push(("client_id".into(), client.client_id.clone()));
+    }
+    // A DPoP proof sent with the pushed request binds the code to its key (RFC 9449 §10.1).
+    match dpop_jkt(&state, &parts.headers, &endpoint, now) {
+        Ok(None) => {}
+        Ok(Some(jkt)) => {
+            let given: Vec<&str> = params
+                .iter()
+                .filter(|(n, _)| n == "dpop_jkt")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            match given.as_slice() {
+                [] => params.push(("dpop_jkt".into(), jkt)),
+                [one] if *one == jkt => {}
+                _ => {
+                    return bad_request(
+                        "invalid_request",
+                        "dpop_jkt does not match the DPoP proof's key (RFC 9449 section 10.1)",
+                    );
+                }
+            }
+        }
+        Err(e) => return bad_request("invalid_dpop_proof", &e),
     }
     if let Err(refusal) = authorize::validate(&state, &client, &params) {
         let (error, description) = match refusal {
