@@ -365,11 +365,11 @@ fn server_error(e: &ServerError) -> Response {
 // Authentication
 
 /// Signed in: the CSRF token. Otherwise the login page (GET).
-fn require(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+fn require(state: &AppState, headers: &HeaderMap) -> Result<String, Box<Response>> {
     state
         .admin
         .session(headers, now())
-        .ok_or_else(|| login_page(state, StatusCode::OK, None))
+        .ok_or_else(|| Box::new(login_page(state, StatusCode::OK, None)))
 }
 
 /// A signed-in POST with the right CSRF token; else 403.
@@ -377,9 +377,9 @@ fn require_post(
     state: &AppState,
     headers: &HeaderMap,
     form: &Result<Form<Fields>, FormRejection>,
-) -> Result<(String, Fields), Response> {
+) -> Result<(String, Fields), Box<Response>> {
     let forbidden = |why: &str| {
-        html_response(
+        Box::new(html_response(
             StatusCode::FORBIDDEN,
             "Forbidden",
             None,
@@ -388,7 +388,7 @@ fn require_post(
                 escape(why),
                 escape(&base(state))
             ),
-        )
+        ))
     };
     let Some(csrf) = state.admin.session(headers, now()) else {
         return Err(forbidden("Not signed in (or the session expired)."));
@@ -466,7 +466,7 @@ async fn logout(
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
     if let Err(r) = require_post(&state, &headers, &form) {
-        return r;
+        return *r;
     }
     state.admin.close_session(&headers);
     let base = base(&state);
@@ -485,7 +485,7 @@ async fn logout(
 async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let csrf = match require(&state, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let b = base(&state);
     let body = format!(
@@ -527,7 +527,7 @@ async fn clients_page(
 ) -> Response {
     let csrf = match require(&state, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let clients = match state.store.clients() {
         Ok(c) => c,
@@ -993,7 +993,7 @@ async fn client_form_page(
 ) -> Response {
     let csrf = match require(&state, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let fields = match q.as_ref().ok().and_then(|q| q.id.as_deref()) {
         Some(id) => match state.store.client(id) {
@@ -1145,7 +1145,7 @@ async fn client_save(
 ) -> Response {
     let (csrf, f) = match require_post(&state, &headers, &form) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let original = opt(field(&f, "original_id"));
     let old = match original.as_deref().map(|id| state.store.client(id)) {
@@ -1200,7 +1200,7 @@ async fn client_delete(
 ) -> Response {
     let (_, f) = match require_post(&state, &headers, &form) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let id = field(&f, "client_id");
     match state.store.delete_client(id) {
@@ -1227,7 +1227,7 @@ async fn users_page(
 ) -> Response {
     let csrf = match require(&state, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let users = match state.store.users() {
         Ok(u) => u,
@@ -1346,7 +1346,7 @@ async fn user_form_page(
 ) -> Response {
     let csrf = match require(&state, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let fields: Fields = match q.as_ref().ok().and_then(|q| q.id.as_deref()) {
         Some(name) => match state.store.user(name) {
@@ -1386,7 +1386,7 @@ async fn user_save(
 ) -> Response {
     let (csrf, f) = match require_post(&state, &headers, &form) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let fail = |e: &str| render_user_form(&state, &csrf, &f, Some(e), StatusCode::BAD_REQUEST);
     let original = opt(field(&f, "original"));
@@ -1450,7 +1450,7 @@ async fn user_delete(
 ) -> Response {
     let (_, f) = match require_post(&state, &headers, &form) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let name = field(&f, "username");
     let t = now();
@@ -1482,7 +1482,7 @@ async fn keys_page(
 ) -> Response {
     let csrf = match require(&state, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let t = now();
     let rows: Vec<(String, String, i64, Option<i64>, bool)> = match state.keys.read() {
@@ -1548,7 +1548,7 @@ async fn keys_rotate(
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
     if let Err(r) = require_post(&state, &headers, &form) {
-        return r;
+        return *r;
     }
     // RSA generation blocks for a while: off the async workers.
     let st = state.clone();
@@ -1574,7 +1574,7 @@ async fn grants_page(
 ) -> Response {
     let csrf = match require(&state, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (users, counts) = match (state.store.users(), state.store.active_grant_counts()) {
         (Ok(u), Ok(c)) => (u, c),
@@ -1630,7 +1630,7 @@ async fn grants_revoke(
 ) -> Response {
     let (_, f) = match require_post(&state, &headers, &form) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let name = field(&f, "username");
     match state.store.revoke_user_grants(name, now()) {
@@ -1653,7 +1653,7 @@ async fn set_global_scenario(
 ) -> Response {
     let (_, f) = match require_post(&state, &headers, &form) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let name = match crate::scenario::Scenario::parse(field(&f, "scenario")) {
         Ok(s) => s.name(),
