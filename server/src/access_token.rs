@@ -19,6 +19,29 @@ use crate::scenario::{Scenario, TokenKind};
 use crate::store::Store;
 use crate::tokens::{handle_hash, random_handle};
 
+/// Stored-only members of an access token's data start with this (stripped by
+/// [`public_claims`]).
+pub const PRIVATE_PREFIX: &str = "_";
+
+/// The private member holding the OpenID Connect Core 1.0 §5.5 `claims` request.
+pub const PRIVATE_CLAIMS: &str = "claims";
+
+/// The private member holding the authorization request's scenario override.
+pub const PRIVATE_SCENARIO: &str = "scenario";
+
+/// A private member of stored access token data.
+pub fn private<'a>(data: &'a Object, name: &str) -> Option<&'a Value> {
+    data.get(&format!("{PRIVATE_PREFIX}{name}"))
+}
+
+/// The introspection claims without the private members (RFC 7662 §2.2).
+pub fn public_claims(data: &Object) -> Object {
+    data.iter()
+        .filter(|(k, _)| !k.starts_with(PRIVATE_PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The token type of a DPoP-bound access token (RFC 9449 §5).
 pub const TOKEN_TYPE_DPOP: &str = "DPoP";
 /// The token type of a bearer access token (RFC 6750 §6.1.1).
@@ -58,12 +81,15 @@ pub fn mint(
         cnf_jkt,
         scenario,
         Object::new(),
+        Object::new(),
         now,
     )
 }
 
-/// [`mint`] with extra claims (e.g. the RFC 8693 §4.1 `act` claim of a token exchange); they
-/// go into the JWT and the introspection data, never over a claim set here.
+/// [`mint`] with extra claims (e.g. the RFC 8693 §4.1 `act` claim of a token exchange; they
+/// go into the JWT and the introspection data, never over a claim set here) and private data
+/// kept only in the stored row under [`PRIVATE_PREFIX`]ed names (the UserInfo `claims` request
+/// and the scenario of the authorization request), never shown by introspection.
 #[allow(clippy::too_many_arguments)]
 pub fn mint_with_claims(
     state: &AppState,
@@ -75,6 +101,7 @@ pub fn mint_with_claims(
     cnf_jkt: Option<&str>,
     scenario: &Scenario,
     extra: Object,
+    private: Object,
     now: i64,
 ) -> Result<(String, i64), ServerError> {
     let lifetime = i64::try_from(state.config.lifetimes.access_token).unwrap_or(3600);
@@ -137,6 +164,9 @@ pub fn mint_with_claims(
     );
     if let Some(u) = username {
         data.insert("username".into(), Value::from(u));
+    }
+    for (k, v) in private {
+        data.insert(format!("{PRIVATE_PREFIX}{k}"), v);
     }
     state
         .store

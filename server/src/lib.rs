@@ -26,6 +26,7 @@ pub mod password;
 pub mod refresh;
 pub mod registration;
 pub mod registry;
+pub mod resource_access;
 pub mod request_object;
 pub mod routes;
 pub mod scenario;

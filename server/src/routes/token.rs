@@ -340,6 +340,7 @@ enum RefreshIssue<'a> {
 }
 
 impl Ctx<'_> {
+    #[allow(clippy::too_many_arguments)]
     fn mint_at(
         &self,
         username: Option<&str>,
@@ -348,8 +349,19 @@ impl Ctx<'_> {
         audience: &[String],
         scenario_override: Option<&str>,
         extra: Object,
+        claims_request: Option<&Object>,
     ) -> Outcome<(String, i64)> {
         let scenario = self.state.scenario_for(self.client, scenario_override);
+        let mut private = Object::new();
+        if let Some(c) = claims_request {
+            private.insert(
+                access_token::PRIVATE_CLAIMS.into(),
+                Value::Object(c.clone()),
+            );
+        }
+        if let Some(s) = scenario_override {
+            private.insert(access_token::PRIVATE_SCENARIO.into(), Value::from(s));
+        }
         access_token::mint_with_claims(
             self.state,
             self.client,
@@ -360,6 +372,7 @@ impl Ctx<'_> {
             self.jkt,
             &scenario,
             extra,
+            private,
             self.now,
         )
         .map_err(|e| internal(&e))
@@ -383,6 +396,7 @@ impl Ctx<'_> {
             i.audience,
             i.data.scenario.as_deref(),
             Object::new(),
+            i.data.claims.as_ref(),
         )?;
         let mut body = Object::new();
         body.insert("access_token".into(), Value::from(at.as_str()));
@@ -668,8 +682,15 @@ impl Ctx<'_> {
             .store
             .create_grant(&self.client.client_id, None, None, &scope, self.now)
             .map_err(|e| internal(&e))?;
-        let (at, expires_in) =
-            self.mint_at(None, &scope, &grant_id, &audience, None, Object::new())?;
+        let (at, expires_in) = self.mint_at(
+            None,
+            &scope,
+            &grant_id,
+            &audience,
+            None,
+            Object::new(),
+            None,
+        )?;
         Ok(self.plain_body(&at, expires_in, &scope))
     }
 
@@ -850,6 +871,7 @@ impl Ctx<'_> {
             &audience,
             None,
             Object::new(),
+            None,
         )?;
         Ok(self.plain_body(&at, expires_in, &scope))
     }
@@ -937,6 +959,7 @@ impl Ctx<'_> {
             &audience,
             None,
             extra,
+            None,
         )?;
         let mut body = self.plain_body(&at, expires_in, &scope);
         body.insert(
