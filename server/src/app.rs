@@ -7,7 +7,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -167,8 +169,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The client a request was for, when a handler knows it better than the request shows (a
+/// handler may insert it into its response's extensions); the request log prints it.
+#[derive(Debug, Clone)]
+pub struct LoggedClient(pub String);
+
+/// The largest form body the request log reads to find the `client_id` (larger bodies are
+/// refused with 413: no endpoint of this server takes more).
+const MAX_FORM_BODY: usize = 1024 * 1024;
+
 /// One `tracing` line per request: peer, method, path (never the query, which can carry codes
-/// and tokens), status and duration.
+/// and tokens), the client (`client_id` from the query, the form body or HTTP Basic
+/// authentication, RFC 6749 §2.3.1), status, the outcome (`ok`, or the RFC 6749 §5.2 / §4.1.2.1
+/// / RFC 6750 §3 `error` code the response carries) and the duration.
 async fn log_request(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
@@ -177,19 +190,141 @@ async fn log_request(req: Request, next: Next) -> Response {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.to_string());
+    let mut client = req
+        .uri()
+        .query()
+        .and_then(|q| form_value(q, "client_id"))
+        .or_else(|| basic_client(req.headers()));
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
+    let req = if is_form {
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BODY).await else {
+            return crate::routes::json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "the request body is too large",
+            );
+        };
+        if client.is_none() {
+            client = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|b| form_value(b, "client_id"));
+        }
+        Request::from_parts(parts, Body::from(bytes))
+    } else {
+        req
+    };
     let res = next.run(req).await;
+    let client = res
+        .extensions()
+        .get::<LoggedClient>()
+        .map(|c| c.0.clone())
+        .or(client);
     let status = res.status().as_u16();
+    let (res, outcome) = outcome(res).await;
     let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::info!(
         target: "oidckit_server::http",
         peer = peer.as_deref().unwrap_or("-"),
         %method,
         path,
+        client = client.as_deref().unwrap_or("-"),
         status,
+        outcome,
         micros,
         "request"
     );
     res
+}
+
+/// One parameter of an `application/x-www-form-urlencoded` string (a query or a body).
+fn form_value(s: &str, name: &str) -> Option<String> {
+    oidckit::oauth::http::form_decode(s)
+        .ok()?
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+/// The client ID of HTTP Basic authentication (RFC 6749 §2.3.1: form-encoded, then Basic).
+fn basic_client(headers: &axum::http::HeaderMap) -> Option<String> {
+    use base64::Engine as _;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, creds) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(creds.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (id, _) = text.split_once(':')?;
+    form_value(&format!("id={id}"), "id")
+}
+
+/// The outcome of a response: the `error` code of an error redirect (RFC 6749 §4.1.2.1, in the
+/// `Location` query or fragment), of a `WWW-Authenticate` challenge (RFC 6750 §3), or of a small
+/// JSON error body (RFC 6749 §5.2); else `ok` (2xx, 3xx) or `error`.
+async fn outcome(res: Response) -> (Response, String) {
+    let status = res.status();
+    if let Some(loc) = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let params = loc.split_once(['?', '#']).map_or("", |(_, p)| p);
+        let params = params.replace('#', "&");
+        if let Some(e) = form_value(&params, "error") {
+            return (res, e);
+        }
+    }
+    if let Some(e) = res
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("error=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .map(str::to_owned)
+    {
+        return (res, e);
+    }
+    if !(status.is_client_error() || status.is_server_error()) {
+        return (res, "ok".to_owned());
+    }
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let small = axum::body::HttpBody::size_hint(res.body())
+        .exact()
+        .is_some_and(|n| n <= 16 * 1024);
+    if !(json && small) {
+        return (res, "error".to_owned());
+    }
+    let (parts, body) = res.into_parts();
+    match axum::body::to_bytes(body, 16 * 1024).await {
+        Ok(bytes) => {
+            let code = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_else(|| "error".to_owned());
+            (Response::from_parts(parts, Body::from(bytes)), code)
+        }
+        Err(_) => (
+            Response::from_parts(parts, Body::empty()),
+            "error".to_owned(),
+        ),
+    }
 }
 
 /// Seconds since the Unix epoch by the system clock (the server, unlike the core, reads it).

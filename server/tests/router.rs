@@ -312,3 +312,93 @@ async fn static_files_from_www_and_pkg_without_traversal() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// A `MakeWriter` collecting log output for the request-log test.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One log line per request with the client (query, form body, Basic) and the outcome (the
+/// `error` code of a JSON error); never the query string or secrets.
+#[tokio::test]
+async fn request_log_names_the_client_and_the_outcome() {
+    use tracing_subscriber::prelude::*;
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(move || sink.clone()),
+    );
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let st = state(ISSUER, "ES256");
+    use tower::ServiceExt;
+    // Query client_id.
+    let req = Request::builder()
+        .uri("/nope?client_id=from-query&code=SECRET-CODE")
+        .body(Body::empty())
+        .unwrap();
+    router(st.clone()).oneshot(req).await.unwrap();
+    // Form body client_id (the body still reaches the handler).
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/nope")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(
+            "grant_type=x&client_id=from%20form&client_secret=SECRET-PW",
+        ))
+        .unwrap();
+    let res = router(st.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        json(&body)["error"],
+        "not_found",
+        "the body survives the log"
+    );
+    // HTTP Basic client (RFC 6749 §2.3.1 form-encoding).
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/nope")
+        .header("authorization", "Basic YmFzaWMlM0FpZDpTRUNSRVQtUFc=")
+        .body(Body::empty())
+        .unwrap();
+    router(st.clone()).oneshot(req).await.unwrap();
+    call(&st, Method::GET, "/jwks").await;
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("request")).collect();
+    assert_eq!(lines.len(), 4, "{log}");
+    assert!(
+        lines[0].contains("client=\"from-query\"") || lines[0].contains("client=from-query"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("outcome=\"not_found\"") || lines[0].contains("outcome=not_found"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains("from form"), "{}", lines[1]);
+    assert!(lines[2].contains("basic:id"), "{}", lines[2]);
+    assert!(
+        lines[3].contains("outcome=\"ok\"") || lines[3].contains("outcome=ok"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[3].contains("client=\"-\"") || lines[3].contains("client=-"),
+        "{}",
+        lines[3]
+    );
+    assert!(!log.contains("SECRET"), "{log}");
+}
