@@ -1399,3 +1399,48 @@ async fn dpop_proofs_at_par_bind_the_code() {
         .unwrap();
     assert_eq!(data.dpop_jkt.as_deref(), Some(jkt.as_str()));
 }
+
+#[tokio::test]
+async fn cancel_on_the_login_page_and_max_age_zero() {
+    let t = setup();
+    let r = call(&t.st, Method::GET, &web(&[]), None, "").await;
+    assert!(r.body.contains("name=\"cancel\""));
+    // Sign in is the first submit button (the one Enter presses).
+    assert!(r.body.find(">Sign in</button>").unwrap() < r.body.find(">Cancel</button>").unwrap());
+    let browser = r
+        .cookies()
+        .into_iter()
+        .find(|(n, _)| n == "oidckit_interaction")
+        .unwrap()
+        .1;
+    let (_, fields) = form_of(&r.body);
+    let r = call(
+        &t.st,
+        Method::POST,
+        "/login",
+        Some(&encode(
+            &fields,
+            &[("username", ""), ("password", ""), ("cancel", "1")],
+        )),
+        &format!("oidckit_interaction={browser}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let p = response_params(r.location());
+    assert_eq!(p["error"], "access_denied");
+    assert_eq!(p["state"], "st-w");
+
+    // max_age=0 always asks for the password again, even for a brand-new session.
+    let cookie = session(&t, "alice", now(), Some((WEB, "openid email")));
+    let r = call(&t.st, Method::GET, &web(&[("max_age", "0")]), None, &cookie).await;
+    assert!(r.body.contains("type=\"password\""));
+    let r = call(
+        &t.st,
+        Method::GET,
+        &web(&[("max_age", "0"), ("prompt", "none")]),
+        None,
+        &cookie,
+    )
+    .await;
+    assert_eq!(response_params(r.location())["error"], "login_required");
+}

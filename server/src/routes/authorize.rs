@@ -819,7 +819,8 @@ async fn authorize(
                 .iter()
                 .any(|p| p == "login" || p == "select_account")
                 || req.max_age.is_some_and(|m| {
-                    now.saturating_sub(s.auth_time) > i64::try_from(m).unwrap_or(i64::MAX)
+                    // max_age=0 asks for a fresh authentication like prompt=login (§3.1.2.1).
+                    m == 0 || now.saturating_sub(s.auth_time) > i64::try_from(m).unwrap_or(i64::MAX)
                 })
         }
     };

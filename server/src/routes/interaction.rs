@@ -134,7 +134,9 @@ fn login_page(
          <label for=\"password\">Password</label>\
          <input type=\"password\" id=\"password\" name=\"password\" \
          autocomplete=\"current-password\" required{}>\
-         <div class=\"actions\"><button type=\"submit\">Sign in</button></div></form>",
+         <div class=\"actions\"><button type=\"submit\">Sign in</button>\
+         <button type=\"submit\" name=\"cancel\" value=\"1\" class=\"secondary\" \
+         formnovalidate>Cancel</button></div></form>",
         escape(&client.client_name),
         escape(&action(state, paths::LOGIN)),
         hidden("interaction", id),
@@ -293,6 +295,18 @@ async fn post_login(
         Ok(ok) => ok,
         Err(res) => return res,
     };
+    if field(&form, "cancel").is_some() {
+        // The user gave up: the client learns it as access_denied (RFC 6749 §4.1.2.1).
+        let _ = state.store.delete_interaction(&id);
+        return authorize::error_response(
+            &state,
+            Some(&client),
+            &target_of(&req),
+            "access_denied",
+            "the user cancelled the sign-in",
+            true,
+        );
+    }
     let username = field(&form, "username").unwrap_or("").trim();
     let password = field(&form, "password").unwrap_or("");
     let user = match state.store.user(username) {
