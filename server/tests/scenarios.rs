@@ -124,6 +124,8 @@ fn json_body(resp: &HttpResponse) -> Object {
 struct Op {
     server: RunningServer,
     issuer: String,
+    /// When alice signed in (the same for every ID Token of a test, as for one session).
+    auth_time: i64,
 }
 
 impl Op {
@@ -136,7 +138,11 @@ impl Op {
         .await
         .unwrap();
         let issuer = server.issuer().to_owned();
-        Self { server, issuer }
+        Self {
+            server,
+            issuer,
+            auth_time: oidckit_server::app::now(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -197,7 +203,7 @@ impl Op {
             redirect_uri: format!("{}/www/callback.html", self.issuer),
             scope: "openid profile".into(),
             nonce: (kind == TokenKind::IdToken).then(|| NONCE.into()),
-            auth_time: now,
+            auth_time: self.auth_time,
             session_id: Some("sid-1".into()),
             scenario: Some(s.name().into()),
             ..AuthorizationData::default()
@@ -651,4 +657,268 @@ async fn scenario_switch_endpoint() {
             .unwrap()
             .contains("POST")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Full flows: a browser (cookie jar, login and consent forms) through the authorization
+// endpoint, the RP being the core's authorization request builder and response processors.
+
+const PASSWORD: &str = "alice-demo-password";
+
+/// A user agent: keeps cookies, submits the login and consent forms.
+#[derive(Default)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of `attr="..."` in `tag`.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    let len = tag[start..].find('"')?;
+    Some(html_unescape(&tag[start..start + len]))
+}
+
+/// The first POST form of a page: its action and its hidden inputs.
+fn form_of(page: &str) -> (String, Vec<(String, String)>) {
+    let start = page.find("<form").expect("a form on the page");
+    let end = page[start..].find("</form>").expect("the end of the form") + start;
+    let form = &page[start..end];
+    let open = &form[..form.find('>').unwrap()];
+    assert_eq!(attr(open, "method").as_deref(), Some("post"), "{open}");
+    let action = attr(open, "action").expect("a form action");
+    let mut fields = Vec::new();
+    for piece in form.split("<input").skip(1) {
+        let tag = &piece[..piece.find('>').unwrap()];
+        if attr(tag, "type").as_deref() == Some("hidden") {
+            fields.push((
+                attr(tag, "name").unwrap(),
+                attr(tag, "value").unwrap_or_default(),
+            ));
+        }
+    }
+    (action, fields)
+}
+
+impl Browser {
+    async fn send(
+        &mut self,
+        method: &str,
+        url: &str,
+        form: Option<&[(String, String)]>,
+    ) -> HttpResponse {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut headers = vec![("Accept", "text/html")];
+        if !cookie.is_empty() {
+            headers.push(("Cookie", cookie.as_str()));
+        }
+        let body = form.map(|f| {
+            let pairs: Vec<(&str, &str)> =
+                f.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            oidckit::oauth::http::form_urlencode(&pairs)
+        });
+        if body.is_some() {
+            headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+        }
+        let resp = http(
+            method,
+            url,
+            &headers,
+            body.as_deref().unwrap_or("").as_bytes(),
+        )
+        .await;
+        for (name, value) in &resp.headers {
+            if !name.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let pair = value.split(';').next().unwrap_or("");
+            let Some((n, v)) = pair.split_once('=') else {
+                continue;
+            };
+            let (n, v) = (n.trim().to_owned(), v.trim().to_owned());
+            self.cookies.retain(|(old, _)| *old != n);
+            let expired = value.to_ascii_lowercase().contains("max-age=0");
+            if !v.is_empty() && !expired {
+                self.cookies.push((n, v));
+            }
+        }
+        resp
+    }
+
+    /// Follows the authorization request through login and consent to the redirect back to
+    /// `redirect_uri`; returns the `Location`.
+    async fn authorize(&mut self, op: &Op, url: &str, redirect_uri: &str) -> String {
+        let path = oidckit_server::routes::discovery::issuer_path(&op.issuer);
+        let origin = op.issuer.trim_end_matches('/');
+        let origin = origin.strip_suffix(path).unwrap_or(origin).to_owned();
+        let mut resp = self.send("GET", url, None).await;
+        for _ in 0..6 {
+            match resp.status {
+                302 | 303 => {
+                    let location = resp.header("location").expect("a Location").to_owned();
+                    if location.starts_with(redirect_uri) {
+                        return location;
+                    }
+                    let next = if location.starts_with('/') {
+                        format!("{origin}{location}")
+                    } else {
+                        location
+                    };
+                    resp = self.send("GET", &next, None).await;
+                }
+                200 => {
+                    let page = String::from_utf8(resp.body.clone()).unwrap();
+                    let (action, mut fields) = form_of(&page);
+                    if action.ends_with("/login") {
+                        fields.push(("username".into(), "alice".into()));
+                        fields.push(("password".into(), PASSWORD.into()));
+                    } else if action.ends_with("/consent") {
+                        fields.push(("decision".into(), "allow".into()));
+                    } else {
+                        panic!("unexpected form action {action}");
+                    }
+                    let target = if action.starts_with('/') {
+                        format!("{origin}{action}")
+                    } else {
+                        action
+                    };
+                    resp = self.send("POST", &target, Some(&fields)).await;
+                }
+                other => panic!(
+                    "unexpected status {other}: {}",
+                    String::from_utf8_lossy(&resp.body)
+                ),
+            }
+        }
+        panic!("too many steps before the redirect back");
+    }
+}
+
+fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+/// Starts an authorization with `?scenario=<s>` and runs the browser through it.
+async fn front_channel(
+    op: &Op,
+    browser: &mut Browser,
+    meta: &ServerMetadata,
+    response_type: &str,
+    s: Scenario,
+) -> (
+    oidckit::oauth::authorize::Transaction,
+    Vec<(String, String)>,
+) {
+    use oidckit::oauth::authorize::{AuthorizationRequest, start_authorization};
+    use oidckit::oauth::callback::{CallbackInput, parse_callback};
+    let redirect_uri = format!("{}/www/callback.html", op.issuer);
+    let req = AuthorizationRequest {
+        response_type: response_type.into(),
+        scope: "openid profile".into(),
+        extra: vec![("scenario".into(), s.name().into())],
+        ..AuthorizationRequest::new(CLIENT, redirect_uri.clone())
+    };
+    let (url, tx) = start_authorization(&mut rng(), meta.into(), req).unwrap();
+    let location = browser.authorize(op, &url, &redirect_uri).await;
+    let input = if response_type == "code" {
+        CallbackInput::Query(&location)
+    } else {
+        CallbackInput::Fragment(&location)
+    };
+    (tx, parse_callback(input).unwrap())
+}
+
+/// Hybrid flow `code id_token token` (OpenID Connect Core 1.0 §3.3): the ID Token, the code and
+/// the access token all come from the authorization endpoint, so every ID Token defect,
+/// `at_hash` and `c_hash` included, shows without the token endpoint.
+#[tokio::test]
+async fn id_token_defects_full_hybrid_flow() {
+    use oidckit::oauth::callback::validate_authorization_response_for;
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let mut cache = KeyCache::new(&op, &meta).await;
+    let mut browser = Browser::default();
+    let mut covered = BTreeSet::new();
+    for s in std::iter::once(Scenario::None).chain(id_token_scenarios()) {
+        let (tx, params) = front_channel(&op, &mut browser, &meta, "code id_token token", s).await;
+        let resp = validate_authorization_response_for(
+            &params,
+            &tx.state,
+            tx.expected_issuer.as_deref().unwrap(),
+            tx.iss_parameter_supported,
+            true,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", s.name()));
+        assert_eq!(
+            resp.iss.as_deref(),
+            Some(op.issuer.as_str()),
+            "{}",
+            s.name()
+        );
+        let token = resp.id_token.clone().expect("an id_token");
+        let now = oidckit_server::app::now();
+        let v = IdTokenValidation {
+            nonce: tx.nonce.clone(),
+            access_token: resp.access_token.clone(),
+            code: resp.code.clone(),
+            require_at_hash: true,
+            require_c_hash: true,
+            ..IdTokenValidation::new(op.issuer.clone(), CLIENT, now)
+        };
+        let before = cache.refetches;
+        let result = cache
+            .with_refetch(&op, &meta, |keys| rp_check_id_token(&token, keys, &v))
+            .await;
+        assert_eq!(
+            code_of(&result),
+            s.expected_rp_error(),
+            "{}: {:?}",
+            s.name(),
+            result.as_ref().err()
+        );
+        if matches!(s, Scenario::KeyRotated | Scenario::UnknownKid) {
+            assert_eq!(cache.refetches, before + 1, "{}", s.name());
+        }
+        if s != Scenario::None {
+            covered.insert(s.name());
+        }
+    }
+    assert_eq!(covered.len(), 18);
+}
+
+/// RFC 9207 `iss` defects in the code flow (no ID Token in the response to stand in for it).
+#[tokio::test]
+async fn authorization_response_iss_full_flow() {
+    use oidckit::oauth::callback::validate_authorization_response_for;
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let mut browser = Browser::default();
+    for s in [
+        Scenario::None,
+        Scenario::MissingIssParam,
+        Scenario::WrongIssParam,
+    ] {
+        let (tx, params) = front_channel(&op, &mut browser, &meta, "code", s).await;
+        assert!(params.iter().any(|(n, _)| n == "code"), "{}", s.name());
+        let result = validate_authorization_response_for(
+            &params,
+            &tx.state,
+            tx.expected_issuer.as_deref().unwrap(),
+            tx.iss_parameter_supported,
+            false,
+        );
+        assert_eq!(code_of(&result), s.expected_rp_error(), "{}", s.name());
+    }
 }
