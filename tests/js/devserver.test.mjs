@@ -53,10 +53,14 @@ async function client(clientId, extra) {
   return Client.discover(issuer, opts(clientId, extra));
 }
 
+/**
+ * Client options of a private_key_jwt backend: the per-run key; `kid` in the assertion header
+ * for the JWKS-registered client (its JWK has that kid), none for the PEM-registered one.
+ */
 function backendOpts(clientId = 'backend', extra = {}) {
   return {
     privateKey: importPKCS8(srv.backend.pkcs8, 'RS256'),
-    kid: srv.backend.kid,
+    ...(clientId === 'backend-jwks' ? { kid: srv.backend.kid } : {}),
     tokenEndpointAuthMethod: 'private_key_jwt',
     tokenEndpointAuthSigningAlg: 'RS256',
     ...extra,
@@ -291,8 +295,10 @@ describe('public client (spa): authorization code + PKCE', { timeout: TIMEOUT },
 
   test('consent denied: access_denied reaches the client as an AuthorizationResponseError', async (t) => {
     if (!(await need(t, '/authorize'))) return;
-    const tx = c.authorizationRequest({ scope: 'openid email' });
-    const cb = await srv.login(tx.url, { decision: 'deny' });
+    const tx = c.authorizationRequest({ scope: 'openid email', prompt: 'consent' });
+    const steps = [];
+    const cb = await srv.login(tx.url, { decision: 'deny', steps });
+    assert.ok(steps.includes('consent'), 'prompt=consent shows the consent page');
     await assertRejects(c.handleCallback(cb.url, tx), (e) => {
       assert.ok(e instanceof errors.AuthorizationResponseError);
       assert.equal(e.error, 'access_denied');
@@ -501,7 +507,7 @@ describe('confidential clients: client authentication methods', { timeout: TIMEO
     assert.equal(claims.client_id, 'web-basic');
   });
 
-  test('client credentials with private_key_jwt (RS256, kid, PEM-registered key)', async (t) => {
+  test('client credentials with private_key_jwt (RS256, PEM-registered key, no kid)', async (t) => {
     if (!(await need(t, 'POST /token'))) return;
     const c = await client('backend', backendOpts());
     const tokens = await c.clientCredentials({ scope: 'api:read' });
@@ -509,7 +515,14 @@ describe('confidential clients: client authentication methods', { timeout: TIMEO
     assert.equal(decodeJwt(tokens.access_token).client_id, 'backend');
   });
 
-  test('client credentials with private_key_jwt against a JWKS-registered key', async (t) => {
+  test('private_key_jwt with a kid header against a PEM-registered key (a PEM has no kid to match)', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('backend', backendOpts('backend', { kid: srv.backend.kid }));
+    const tokens = await c.clientCredentials({ scope: 'api:read' });
+    assert.equal(decodeJwt(tokens.access_token).client_id, 'backend');
+  });
+
+  test('client credentials with private_key_jwt (RS256, kid) against a JWKS-registered key', async (t) => {
     if (!(await need(t, 'POST /token'))) return;
     const c = await client('backend-jwks', backendOpts('backend-jwks'));
     const tokens = await c.clientCredentials({ scope: 'api:read' });
@@ -524,17 +537,17 @@ describe('confidential clients: client authentication methods', { timeout: TIMEO
       grant_type: 'client_credentials', scope: 'api:read', client_id: 'backend',
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion,
     });
-    const a = oidckit.createClientAssertion({ clientId: 'backend', audience: tokenEndpoint, key, kid: srv.backend.kid });
+    const a = oidckit.createClientAssertion({ clientId: 'backend', audience: tokenEndpoint, key });
     const ok = await send(a);
     assert.equal(ok.status, 200, ok.text);
     const replay = await send(a);
     assert.equal(replay.status, 401, replay.text);
     assert.equal(replay.json?.error, 'invalid_client');
-    const wrongAud = await send(oidckit.createClientAssertion({ clientId: 'backend', audience: 'https://other.example/token', key, kid: srv.backend.kid }));
+    const wrongAud = await send(oidckit.createClientAssertion({ clientId: 'backend', audience: 'https://other.example/token', key }));
     assert.equal(wrongAud.status, 401, wrongAud.text);
     assert.equal(wrongAud.json?.error, 'invalid_client');
     const foreign = oidckit.generateKeyPair('RS256').privateKey;
-    const bad = await send(oidckit.createClientAssertion({ clientId: 'backend', audience: tokenEndpoint, key: foreign, kid: srv.backend.kid }));
+    const bad = await send(oidckit.createClientAssertion({ clientId: 'backend', audience: tokenEndpoint, key: foreign }));
     assert.equal(bad.status, 401, bad.text);
     assert.equal(bad.json?.error, 'invalid_client');
   });
