@@ -816,6 +816,7 @@ async fn front_channel(
     browser: &mut Browser,
     meta: &ServerMetadata,
     response_type: &str,
+    scope: &str,
     s: Scenario,
 ) -> (
     oidckit::oauth::authorize::Transaction,
@@ -826,7 +827,7 @@ async fn front_channel(
     let redirect_uri = format!("{}/www/callback.html", op.issuer);
     let req = AuthorizationRequest {
         response_type: response_type.into(),
-        scope: "openid profile".into(),
+        scope: scope.into(),
         extra: vec![("scenario".into(), s.name().into())],
         ..AuthorizationRequest::new(CLIENT, redirect_uri.clone())
     };
@@ -852,7 +853,15 @@ async fn id_token_defects_full_hybrid_flow() {
     let mut browser = Browser::default();
     let mut covered = BTreeSet::new();
     for s in std::iter::once(Scenario::None).chain(id_token_scenarios()) {
-        let (tx, params) = front_channel(&op, &mut browser, &meta, "code id_token token", s).await;
+        let (tx, params) = front_channel(
+            &op,
+            &mut browser,
+            &meta,
+            "code id_token token",
+            "openid profile",
+            s,
+        )
+        .await;
         let resp = validate_authorization_response_for(
             &params,
             &tx.state,
@@ -910,7 +919,8 @@ async fn authorization_response_iss_full_flow() {
         Scenario::MissingIssParam,
         Scenario::WrongIssParam,
     ] {
-        let (tx, params) = front_channel(&op, &mut browser, &meta, "code", s).await;
+        let (tx, params) =
+            front_channel(&op, &mut browser, &meta, "code", "openid profile", s).await;
         assert!(params.iter().any(|(n, _)| n == "code"), "{}", s.name());
         let result = validate_authorization_response_for(
             &params,
@@ -920,5 +930,312 @@ async fn authorization_response_iss_full_flow() {
             false,
         );
         assert_eq!(code_of(&result), s.expected_rp_error(), "{}", s.name());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Full flows through the token endpoint, UserInfo and back-channel logout.
+
+/// Sends a request built by the core.
+async fn send(req: &oidckit::oauth::http::HttpRequest) -> HttpResponse {
+    let headers: Vec<(&str, &str)> = req
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let body = req.body.as_deref().unwrap_or("");
+    http(req.method.as_str(), &req.url, &headers, body.as_bytes()).await
+}
+
+fn public_client() -> oidckit::oauth::client_auth::ClientAuth {
+    oidckit::oauth::client_auth::ClientAuth::None {
+        client_id: CLIENT.into(),
+    }
+}
+
+/// Code flow with PKCE (RFC 6749 §4.1, RFC 7636) for `?scenario=<s>`: the front channel, then
+/// the token request; returns the transaction, the code and the token response.
+async fn code_flow(
+    op: &Op,
+    browser: &mut Browser,
+    meta: &ServerMetadata,
+    scope: &str,
+    s: Scenario,
+) -> (
+    oidckit::oauth::authorize::Transaction,
+    String,
+    oidckit::oauth::token::TokenResponse,
+) {
+    use oidckit::oauth::callback::validate_authorization_response;
+    use oidckit::oauth::http::Endpoint;
+    use oidckit::oauth::token::{authorization_code_request, process_token_response};
+    let (tx, params) = front_channel(op, browser, meta, "code", scope, s).await;
+    let resp =
+        validate_authorization_response(&params, &tx.state, &op.issuer, tx.iss_parameter_supported)
+            .unwrap();
+    let code = resp.code.unwrap();
+    let req = authorization_code_request(
+        Endpoint::insecure_loopback(meta.token_endpoint().unwrap()),
+        &code,
+        &tx.redirect_uri,
+        tx.code_verifier.as_deref().unwrap(),
+        &public_client(),
+        oidckit_server::app::now(),
+        &mut rng(),
+    )
+    .unwrap();
+    let tokens = process_token_response(&send(&req).await)
+        .unwrap_or_else(|e| panic!("{}: token response: {e}", s.name()));
+    (tx, code, tokens)
+}
+
+/// The code flow's ID Token comes from the token endpoint (OpenID Connect Core 1.0 §3.1.3.7):
+/// every ID Token defect but the missing hashes (not required there) shows.
+#[tokio::test]
+async fn id_token_defects_full_code_flow() {
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let mut cache = KeyCache::new(&op, &meta).await;
+    let mut browser = Browser::default();
+    let mut covered = BTreeSet::new();
+    for s in std::iter::once(Scenario::None).chain(
+        id_token_scenarios()
+            .into_iter()
+            .filter(|s| !matches!(s, Scenario::MissingAtHash | Scenario::MissingCHash)),
+    ) {
+        let (tx, code, tokens) = code_flow(&op, &mut browser, &meta, "openid profile", s).await;
+        let token = tokens.id_token.clone().expect("an id_token");
+        let v = IdTokenValidation {
+            nonce: tx.nonce.clone(),
+            access_token: Some(tokens.access_token.clone()),
+            code: Some(code),
+            ..IdTokenValidation::new(op.issuer.clone(), CLIENT, oidckit_server::app::now())
+        };
+        let result = cache
+            .with_refetch(&op, &meta, |keys| rp_check_id_token(&token, keys, &v))
+            .await;
+        assert_eq!(
+            code_of(&result),
+            s.expected_rp_error(),
+            "{}: {:?}",
+            s.name(),
+            result.as_ref().err()
+        );
+        if s != Scenario::None {
+            covered.insert(s.name());
+        }
+    }
+    assert_eq!(covered.len(), 16);
+}
+
+/// Refresh (OpenID Connect Core 1.0 §12): the first ID Token is sound, the refreshed one has
+/// another `sub` or `iss`.
+#[tokio::test]
+async fn refresh_defects_full_flow() {
+    use oidckit::oauth::http::Endpoint;
+    use oidckit::oauth::token::{process_token_response, refresh_token_request};
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let keys = op.jwks(&meta).await;
+    let mut browser = Browser::default();
+    for s in [
+        Scenario::None,
+        Scenario::RefreshOtherSub,
+        Scenario::RefreshOtherIss,
+    ] {
+        let (tx, _, tokens) =
+            code_flow(&op, &mut browser, &meta, "openid profile offline_access", s).await;
+        let now = oidckit_server::app::now();
+        let v = IdTokenValidation {
+            nonce: tx.nonce.clone(),
+            ..IdTokenValidation::new(op.issuer.clone(), CLIENT, now)
+        };
+        let original = rp_check_id_token(tokens.id_token.as_deref().unwrap(), &keys, &v)
+            .unwrap_or_else(|e| panic!("{}: the first ID Token: {e}", s.name()));
+        let refresh_token = tokens.refresh_token.clone().expect("a refresh token");
+        let req = refresh_token_request(
+            Endpoint::insecure_loopback(meta.token_endpoint().unwrap()),
+            &refresh_token,
+            None,
+            &public_client(),
+            now,
+            &mut rng(),
+        )
+        .unwrap();
+        let refreshed = process_token_response(&send(&req).await).unwrap();
+        let token = refreshed.id_token.expect("a refreshed ID Token");
+        let v = IdTokenValidation::new(op.issuer.clone(), CLIENT, now);
+        let result = rp_check_id_token(&token, &keys, &v)
+            .and_then(|new| check_id_token_continuity(&original, &new, Continuity::Refresh));
+        assert_eq!(
+            code_of(&result),
+            s.expected_rp_error(),
+            "{}: {:?}",
+            s.name(),
+            result.as_ref().err()
+        );
+    }
+}
+
+/// UserInfo (OpenID Connect Core 1.0 §5.3) with the access token of the code flow.
+#[tokio::test]
+async fn userinfo_other_sub_full_flow() {
+    use oidckit::oauth::http::Endpoint;
+    use oidckit::oidc::userinfo::userinfo_request;
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let keys = op.jwks(&meta).await;
+    let mut browser = Browser::default();
+    for s in [Scenario::None, Scenario::UserinfoOtherSub] {
+        let (tx, _, tokens) = code_flow(&op, &mut browser, &meta, "openid profile", s).await;
+        let now = oidckit_server::app::now();
+        let v = IdTokenValidation {
+            nonce: tx.nonce.clone(),
+            ..IdTokenValidation::new(op.issuer.clone(), CLIENT, now)
+        };
+        let id = rp_check_id_token(tokens.id_token.as_deref().unwrap(), &keys, &v).unwrap();
+        let sub = id["sub"].as_str().unwrap();
+        let req = userinfo_request(
+            Endpoint::insecure_loopback(meta.userinfo_endpoint().unwrap()),
+            &tokens.access_token,
+            &tokens.token_type,
+        )
+        .unwrap();
+        let resp = send(&req).await;
+        let result = process_userinfo_response(
+            &resp,
+            sub,
+            Some(&keys as &dyn KeySource),
+            &UserinfoValidation::new(now),
+        );
+        assert_eq!(
+            code_of(&result),
+            s.expected_rp_error(),
+            "{}: {:?}",
+            s.name(),
+            result.as_ref().err()
+        );
+    }
+}
+
+/// A relying party's back-channel logout endpoint: accepts one POST and hands over its body.
+async fn logout_receiver() -> (String, tokio::sync::oneshot::Receiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/backchannel-logout",
+        listener.local_addr().unwrap()
+    );
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+            if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if raw.len() >= end + 4 + len {
+                    let body = String::from_utf8(raw[end + 4..end + 4 + len].to_vec()).unwrap();
+                    let _ = stream
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        )
+                        .await;
+                    let _ = tx.send(body);
+                    return;
+                }
+            }
+        }
+    });
+    (url, rx)
+}
+
+/// Back-channel logout (OpenID Connect Back-Channel Logout 1.0 §2.5): the client's scenario
+/// (set with the switch endpoint), a session ended by RP-initiated logout with an
+/// `id_token_hint`, the Logout Token POSTed to the RP and validated by the core.
+#[tokio::test]
+async fn logout_token_defects_full_flow() {
+    use oidckit::oauth::callback::validate_authorization_response_for;
+    let op = Op::start().await;
+    let meta = op.discover().await.unwrap();
+    let mut cache = KeyCache::new(&op, &meta).await;
+    let logout: Vec<Scenario> = Scenario::VARIANTS
+        .iter()
+        .copied()
+        .filter(|s| s.name().starts_with("logout-"))
+        .collect();
+    for s in std::iter::once(Scenario::None).chain(logout) {
+        let (receiver, body) = logout_receiver().await;
+        let mut client = op.client();
+        client.backchannel_logout_uri = Some(receiver);
+        op.server
+            .state
+            .store
+            .put_client(&client, "config", oidckit_server::app::now())
+            .unwrap();
+        let resp = post_json(
+            &op.url("/scenario"),
+            &json!({"scenario": s.name(), "client_id": CLIENT}),
+        )
+        .await;
+        assert_eq!(resp.status, 200);
+
+        // Sign in (a session with a grant for the client), then log out with the ID Token.
+        let mut browser = Browser::default();
+        let (tx, params) = front_channel(
+            &op,
+            &mut browser,
+            &meta,
+            "code id_token token",
+            "openid profile",
+            Scenario::None,
+        )
+        .await;
+        let resp = validate_authorization_response_for(
+            &params,
+            &tx.state,
+            &op.issuer,
+            tx.iss_parameter_supported,
+            true,
+        )
+        .unwrap();
+        let hint = resp.id_token.unwrap();
+        let url = format!(
+            "{}?{}",
+            meta.end_session_endpoint().unwrap(),
+            oidckit::oauth::http::form_urlencode(&[("id_token_hint", hint.as_str())])
+        );
+        let end = browser.send("GET", &url, None).await;
+        assert_eq!(end.status, 200, "{}", String::from_utf8_lossy(&end.body));
+
+        let body = tokio::time::timeout(std::time::Duration::from_secs(30), body)
+            .await
+            .expect("a logout notification")
+            .unwrap();
+        let form = oidckit::oauth::http::form_decode(&body).unwrap();
+        let token = form
+            .iter()
+            .find(|(n, _)| n == "logout_token")
+            .map(|(_, v)| v.clone())
+            .expect("a logout_token");
+        let v = LogoutTokenValidation::new(op.issuer.clone(), CLIENT, oidckit_server::app::now());
+        let result = cache
+            .with_refetch(&op, &meta, |keys| validate_logout_token(&token, keys, &v))
+            .await;
+        assert_eq!(
+            code_of(&result),
+            s.expected_rp_error(),
+            "{}: {:?}",
+            s.name(),
+            result.as_ref().err()
+        );
     }
 }
