@@ -824,6 +824,185 @@ describe('PAR, dynamic registration, end-session, back-channel logout', { timeou
   });
 });
 
+// ---- more client profiles: DPoP, signed UserInfo, client_secret_jwt, JAR, native, prompt -----
+describe('DPoP, signed UserInfo, client_secret_jwt, request objects, native apps, prompt=login', { timeout: TIMEOUT }, () => {
+  test('DPoP (RFC 9449): bound tokens, UserInfo and /api/me with proofs, refresh; the token as plain Bearer is refused', async (t) => {
+    if (!(await need(t, ...FLOW, '/userinfo', '/api/me'))) return;
+    const dpop = oidckit.createDPoPHandle(oidckit.generateKeyPair('ES256'));
+    const c = await client('spa', { dpop });
+    const { result } = await codeFlow(c, { scope: 'openid email offline_access api:read' });
+    assert.equal(result.tokens.token_type, 'dpop');
+    const at = result.tokens.access_token;
+    assert.equal(decodeJwt(at).cnf?.jkt, dpop.jkt, 'cnf.jkt is the proof key thumbprint');
+    const info = await c.userinfo();
+    assert.equal(info.sub, 'alice');
+    const res = await c.fetchProtectedResource(`${issuer}/api/me`);
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await res.json()).sub, 'alice');
+    const bearer = await fetch(`${issuer}/api/me`, { headers: { authorization: `Bearer ${at}` } });
+    assert.equal(bearer.status, 401, 'a DPoP-bound token without its proof is refused');
+    await bearer.arrayBuffer();
+    const r = await c.refresh();
+    assert.equal(r.tokens.token_type, 'dpop');
+    assert.equal(decodeJwt(r.tokens.access_token).cnf?.jkt, dpop.jkt);
+  });
+
+  test('signed UserInfo (userinfo_signed_response_alg RS256): application/jwt, verified by the Client', async (t) => {
+    if (!(await need(t, ...FLOW, '/userinfo'))) return;
+    const c = await client('signed-userinfo', { userinfoSignedResponseAlg: 'RS256' });
+    const { result } = await codeFlow(c, { scope: 'openid profile email' });
+    const raw = await fetch(`${issuer}/userinfo`, { headers: { authorization: `Bearer ${result.tokens.access_token}` } });
+    assert.equal(raw.status, 200);
+    assert.match(raw.headers.get('content-type') ?? '', /^application\/jwt/);
+    const jwt = (await raw.text()).trim();
+    const claims = decodeJwt(jwt);
+    assert.equal(claims.iss, issuer);
+    assert.equal(claims.aud, 'signed-userinfo');
+    const info = await c.userinfo();
+    assert.equal(info.sub, 'alice');
+    assert.equal(info.email, 'alice@example.com');
+  });
+
+  test('client_secret_jwt (HS256): client credentials and the code flow', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('web-jwt', { tokenEndpointAuthMethod: 'client_secret_jwt', tokenEndpointAuthSigningAlg: 'HS256' });
+    const cc = await c.clientCredentials({ scope: 'api:read' });
+    assert.equal(decodeJwt(cc.access_token).client_id, 'web-jwt');
+    const { result } = await codeFlow(c, { scope: 'openid email' });
+    assert.equal(result.claims.aud, 'web-jwt');
+  });
+
+  test('a signed request object (RFC 9101, RS256) carries the authorization parameters', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('jar-client', backendOpts('backend-jwks', { requestObjectSigningAlg: 'RS256' }));
+    const tx = c.authorizationRequest({ scope: 'openid email' });
+    const u = new URL(tx.url);
+    assert.ok(u.searchParams.get('request'), 'the parameters travel in `request`');
+    const cb = await srv.login(tx.url);
+    const { claims, tokens } = await c.handleCallback(cb.url, tx);
+    assert.equal(claims.sub, 'alice');
+    assert.equal(claims.aud, 'jar-client');
+    assert.ok(tokens.access_token);
+  });
+
+  test('a request object signed by another key is refused', async (t) => {
+    if (!(await need(t, '/authorize'))) return;
+    const c = await client('jar-client', backendOpts('backend-jwks', { requestObjectSigningAlg: 'RS256', privateKey: oidckit.generateKeyPair('RS256').privateKey }));
+    const tx = c.authorizationRequest({ scope: 'openid email' });
+    const res = await fetch(tx.url, { redirect: 'manual' });
+    await res.arrayBuffer();
+    if (res.status >= 300 && res.status < 400) {
+      const loc = new URL(res.headers.get('location'));
+      const p = loc.hash ? new URLSearchParams(loc.hash.slice(1)) : loc.searchParams;
+      assert.equal(p.get('error'), 'invalid_request_object', loc.href);
+    } else {
+      assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
+    }
+  });
+
+  test('a native app may use any port on its loopback redirect URI (RFC 8252 §7.3)', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('native', { redirectUri: 'http://127.0.0.1:6123/cb' });
+    const { result, callback } = await codeFlow(c, { scope: 'openid email' });
+    assert.equal(new URL(callback.url).port, '6123');
+    assert.equal(result.claims.sub, 'alice');
+  });
+
+  test('prompt=login asks for the password again despite the session', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const jar = new CookieJar();
+    const c = await client('spa');
+    await codeFlow(c, { scope: 'openid' }, { jar });
+    const steps = [];
+    const { result } = await codeFlow(c, { scope: 'openid', prompt: 'login' }, { jar, steps });
+    assert.ok(steps.includes('login'), `pages: ${steps.join(', ')}`);
+    assert.equal(result.claims.sub, 'alice');
+  });
+
+  test('the per-client scenario switch (POST /scenario with client_id) turns a defect on and off', async (t) => {
+    if (!(await need(t, ...FLOW, 'POST /scenario'))) return;
+    const set = async (scenario) => {
+      const res = await fetch(`${issuer}/scenario`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: 'web-post', scenario }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    };
+    const c = await client('web-post', { tokenEndpointAuthMethod: 'client_secret_post' });
+    await set('wrong-nonce');
+    try {
+      const got = await (await fetch(`${issuer}/scenario?client_id=web-post`)).json();
+      assert.equal(got.scenario, 'wrong-nonce');
+      await assertRejects(codeFlow(c, { scope: 'openid' }), (e) => {
+        assert.equal(e.code, CLAIM);
+        assert.equal(e.claim, 'nonce');
+        return true;
+      });
+    } finally {
+      await set('none');
+    }
+    const { result } = await codeFlow(c, { scope: 'openid' });
+    assert.equal(result.claims.sub, 'alice');
+  });
+});
+
+// ---- a second server: opaque access tokens, ES256 ID tokens -------------------------------------
+describe('opaque access tokens and ES256 ID tokens (a second server)', { timeout: TIMEOUT }, () => {
+  let srv2;
+  let startError;
+
+  before(async () => {
+    try {
+      srv2 = await startServer({ scenarios: [], server: { access_token_format: 'opaque', id_token_signing_alg: 'ES256' } });
+    } catch (e) {
+      startError = e;
+    }
+  });
+
+  after(async () => {
+    await srv2?.stop();
+  });
+
+  test('code flow: an ES256 ID token, an opaque access token usable at UserInfo, introspection, /api; revocation', async () => {
+    if (startError) throw startError;
+    const iss2 = srv2.issuer;
+    assert.deepEqual(srv2.discovery.id_token_signing_alg_values_supported, ['ES256']);
+    const c = await Client.discover(iss2, opts('spa', { idTokenSignedResponseAlg: 'ES256' }));
+    const tx = c.authorizationRequest({ scope: 'openid email api:read' });
+    const cb = await srv2.login(tx.url);
+    const { tokens, claims } = await c.handleCallback(cb.url, tx);
+    assert.equal(claims.sub, 'alice');
+    assert.equal(decodeProtectedHeader(tokens.id_token).alg, 'ES256');
+    assert.notEqual(tokens.access_token.split('.').length, 3, 'the access token is opaque, not a JWT');
+    assert.equal((await c.userinfo()).email, 'alice@example.com');
+    const rs = await Client.discover(iss2, opts('resource-server'));
+    const info = await rs.introspect(tokens.access_token);
+    assert.equal(info.active, true);
+    assert.equal(info.sub, 'alice');
+    assert.equal(info.client_id, 'spa');
+    const me = await fetch(`${iss2}/api/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(me.status, 200);
+    assert.equal((await me.json()).sub, 'alice');
+    const web = await Client.discover(iss2, opts('web-basic'));
+    const cc = await web.clientCredentials({ scope: 'api:read' });
+    await web.revoke(cc.access_token);
+    assert.equal((await rs.introspect(cc.access_token)).active, false);
+    const after = await fetch(`${iss2}/api/me`, { headers: { authorization: `Bearer ${cc.access_token}` } });
+    assert.equal(after.status, 401);
+    await after.arrayBuffer();
+  });
+
+  test('an RS256-only Client refuses the ES256 ID token (algorithm allow-list)', async () => {
+    if (startError) throw startError;
+    const c = await Client.discover(srv2.issuer, opts('spa'));
+    const tx = c.authorizationRequest({ scope: 'openid' });
+    const cb = await srv2.login(tx.url);
+    await assertRejects(c.handleCallback(cb.url, tx), (e) => {
+      assert.equal(e.code, 'ERR_JOSE_ALG_NOT_ALLOWED', `${e.code}: ${e.message}`);
+      return true;
+    });
+  });
+});
+
 // ---- misbehaviour scenarios ---------------------------------------------------------------------
 //
 // How each scenario is driven (`how`, and `also` a second way: the ID Token defects are checked

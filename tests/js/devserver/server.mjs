@@ -37,6 +37,8 @@ export const SECRETS = {
   legacy: 'legacy-secret-0123456789abcdef0123456789abcd',
   'resource-server': 'resource-server-secret-0123456789abcdef012345',
   'bcl-client': 'bcl-client-secret-0123456789abcdef0123456789ab',
+  'web-jwt': 'web-jwt-secret-0123456789abcdef0123456789abcdef',
+  'signed-userinfo': 'signed-userinfo-secret-0123456789abcdef01234',
 };
 export const SCENARIO_SECRET = 'scenario-client-secret-0123456789abcdef0123';
 
@@ -116,8 +118,14 @@ function scenarioClient(name, receiverUrl) {
 }
 
 /** The filled test configuration. */
-export function renderConfig({ backend, receiverUrl, scenarios = SCENARIOS }) {
-  const template = readFileSync(join(HERE, 'config.toml'), 'utf8');
+export function renderConfig({ backend, receiverUrl, scenarios = SCENARIOS, server = {} }) {
+  let template = readFileSync(join(HERE, 'config.toml'), 'utf8');
+  // `[server]` settings replaced or added (e.g. { access_token_format: 'opaque' }).
+  for (const [k, v] of Object.entries(server)) {
+    const line = `${k} = ${tomlInline(v)}`;
+    const re = new RegExp(`^${k} = .*$`, 'm');
+    template = re.test(template) ? template.replace(re, line) : template.replace('[server]\n', `[server]\n${line}\n`);
+  }
   let text = template
     .replaceAll('@REDIRECT_URI@', REDIRECT_URI)
     .replaceAll('@POST_LOGOUT_REDIRECT_URI@', POST_LOGOUT_REDIRECT_URI)
@@ -199,12 +207,12 @@ function installExitHook() {
 }
 
 /**
- * Starts the server. Returns { issuer, discovery, backend, logoutTokens, logs, droppedScenarios,
+ * Starts the server (`server`: `[server]` settings to override). Returns { issuer, discovery, backend, logoutTokens, logs, droppedScenarios,
  * scenarios, login(url, opts), logout(url, opts), stop() }.
  * A scenario name the server's configuration refuses (`unknown scenario "…"`) is dropped and the
  * start retried; `droppedScenarios` lists those (tests skip them, saying why).
  */
-export async function startServer({ scenarios = SCENARIOS } = {}) {
+export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
   const bin = serverBinary();
   const backend = makeBackendKey();
   const logoutTokens = [];
@@ -228,7 +236,7 @@ export async function startServer({ scenarios = SCENARIOS } = {}) {
   const dropped = [];
   let started;
   for (let attempt = 0; attempt <= scenarios.length; attempt += 1) {
-    writeFileSync(configPath, renderConfig({ backend, receiverUrl, scenarios: remaining }));
+    writeFileSync(configPath, renderConfig({ backend, receiverUrl, scenarios: remaining, server }));
     logs.stderr = '';
     try {
       started = await spawnOnce(bin, configPath, logs);
