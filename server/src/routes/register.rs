@@ -188,10 +188,12 @@ fn build_client(
             "response types with token or id_token need the implicit grant type (RFC 7591 §2.1)",
         ));
     }
-    let redirects = m
-        .get("redirect_uris")
-        .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty());
+    // A `redirect_uris` of the wrong type is reported by the metadata parse below.
+    let redirects = match m.get("redirect_uris") {
+        None => false,
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    };
     if (needs_code || needs_implicit) && !redirects {
         return Err(metadata_error(
             "invalid_redirect_uri",
