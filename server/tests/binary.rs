@@ -350,8 +350,8 @@ async fn kill_9_then_restart_keeps_keys_clients_and_tokens() {
     .await;
     assert_eq!(status, 303);
 
-    // A client_credentials token for the demo confidential client (RFC 6749 §4.4), when the
-    // token endpoint is advertised.
+    // A client_credentials token for the demo confidential client (RFC 6749 §4.4),
+    // acknowledged before the kill.
     let (_, _, disco) = http(
         "GET",
         &format!("{issuer}/.well-known/openid-configuration"),
@@ -360,14 +360,14 @@ async fn kill_9_then_restart_keeps_keys_clients_and_tokens() {
     )
     .await;
     let disco: serde_json::Value = serde_json::from_str(&disco).unwrap();
-    let mut token = None;
-    if let Some(endpoint) = disco["token_endpoint"].as_str() {
+    let endpoint = disco["token_endpoint"].as_str().unwrap().to_owned();
+    let token = {
         use base64::Engine as _;
         let basic = base64::engine::general_purpose::STANDARD
             .encode("oidckit-demo-web:oidckit-demo-web-secret");
         let (status, _, body) = http(
             "POST",
-            endpoint,
+            &endpoint,
             &[
                 ("Content-Type", form),
                 ("Authorization", &format!("Basic {basic}")),
@@ -375,15 +375,10 @@ async fn kill_9_then_restart_keeps_keys_clients_and_tokens() {
             "grant_type=client_credentials",
         )
         .await;
-        // TEMPORARY while the token endpoint is being written: its route absent (JSON 404).
-        if status == 404 && body.contains("no such endpoint") {
-            eprintln!("token endpoint not served yet: skipping the token part");
-        } else {
-            assert_eq!(status, 200, "{body}");
-            let t: serde_json::Value = serde_json::from_str(&body).unwrap();
-            token = Some(t["access_token"].as_str().unwrap().to_owned());
-        }
-    }
+        assert_eq!(status, 200, "{body}");
+        let t: serde_json::Value = serde_json::from_str(&body).unwrap();
+        t["access_token"].as_str().unwrap().to_owned()
+    };
     let (_, _, jwks_before) = http("GET", &format!("{issuer}/jwks"), &[], "").await;
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&jwks_before).unwrap()["keys"]
@@ -399,7 +394,10 @@ async fn kill_9_then_restart_keeps_keys_clients_and_tokens() {
 
     // Restart on the same directory without a password flag: the stored one still works, and
     // none is generated or printed.
-    let (_guard2, banner, issuer2) = spawn(&["--data-dir", &d, "--port", "0"], &[]).await;
+    // Same port, so the issuer (and the tokens' `iss`) is the same.
+    let port = issuer.rsplit(':').next().unwrap().to_owned();
+    let (_guard2, banner, issuer2) = spawn(&["--data-dir", &d, "--port", &port], &[]).await;
+    assert_eq!(issuer2, issuer);
     assert!(!banner.contains("admin pw"), "{banner}");
     assert!(!banner.contains("generated a new"), "{banner}");
     let (_, _, jwks_after) = http("GET", &format!("{issuer2}/jwks"), &[], "").await;
@@ -415,16 +413,33 @@ async fn kill_9_then_restart_keeps_keys_clients_and_tokens() {
     assert!(clients.contains("survivor"), "{clients}");
     assert!(clients.contains("Survives kill -9"));
 
-    // The acknowledged token still verifies with the restarted server's JWKS (JWT format).
-    if let Some(token) = token
-        && token.matches('.').count() == 2
-    {
-        let set = oidckit::JwkSet::from_json(&jwks_after).unwrap();
-        let v = oidckit::jwt::Validation {
-            algorithms: vec![oidckit::Alg::Rs256],
-            ..oidckit::jwt::Validation::new(oidckit_server::app::now())
-        };
-        oidckit::jwt::verify(&token, &set, &v).unwrap();
+    // The acknowledged token (an RFC 9068 JWT by default) still verifies with the restarted
+    // server's JWKS, and the server still knows it (RFC 7662 introspection by the client).
+    let set = oidckit::JwkSet::from_json(&jwks_after).unwrap();
+    let v = oidckit::jwt::Validation {
+        algorithms: vec![oidckit::Alg::Rs256],
+        typ: Some("at+jwt".into()),
+        ..oidckit::jwt::Validation::new(oidckit_server::app::now())
+    };
+    let claims = oidckit::jwt::verify(&token, &set, &v).unwrap().claims;
+    assert_eq!(claims["client_id"], "oidckit-demo-web");
+    if let Some(introspect) = disco["introspection_endpoint"].as_str() {
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode("oidckit-demo-web:oidckit-demo-web-secret");
+        let (status, _, body) = http(
+            "POST",
+            introspect,
+            &[
+                ("Content-Type", form),
+                ("Authorization", &format!("Basic {basic}")),
+            ],
+            &form_encode(&[("token", &token)]),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(r["active"], true, "{body}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
