@@ -945,6 +945,127 @@ describe('DPoP, signed UserInfo, client_secret_jwt, request objects, native apps
   });
 });
 
+// ---- what a certified OP enforces (security.md §6), and malformed input ----------------------
+describe('OP hardening (security.md §6) and malformed input', { timeout: TIMEOUT }, () => {
+  /** A code for `clientId` from the login pages (raw authorize URL; PKCE only when `pkce`). */
+  async function rawCode(clientId, { pkce = true, scope = 'openid offline_access', redirectUri = REDIRECT_URI } = {}) {
+    const verifier = oidckit.generateCodeVerifier();
+    const u = new URL(srv.discovery.authorization_endpoint);
+    const p = { response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope, state: oidckit.generateState(), nonce: oidckit.generateNonce() };
+    if (pkce) Object.assign(p, { code_challenge: oidckit.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    u.search = new URLSearchParams(p).toString();
+    const cb = await srv.login(u.href);
+    const code = new URL(cb.url).searchParams.get('code');
+    assert.ok(code, `a code for ${clientId}: ${cb.url}`);
+    return { code, verifier };
+  }
+  const auth = (id) => ({ authorization: basic(id, SECRETS[id]) });
+
+  test('reusing an authorization code revokes the grant: its access and refresh tokens die', async (t) => {
+    if (!(await need(t, ...FLOW, 'POST /introspect'))) return;
+    const { code, verifier } = await rawCode('web-basic');
+    const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+    const first = await post('/token', form, auth('web-basic'));
+    assert.equal(first.status, 200, first.text);
+    const again = await post('/token', form, auth('web-basic'));
+    assert.equal(again.json?.error, 'invalid_grant', again.text);
+    const rs = await client('resource-server');
+    assert.equal((await rs.introspect(first.json.access_token)).active, false, 'the first access token is revoked');
+    const refresh = await post('/token', { grant_type: 'refresh_token', refresh_token: first.json.refresh_token }, auth('web-basic'));
+    assert.equal(refresh.json?.error, 'invalid_grant', refresh.text);
+  });
+
+  test('the token endpoint re-checks redirect_uri and the client the code was issued to', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    let { code, verifier } = await rawCode('web-basic');
+    const wrongUri = await post('/token', { grant_type: 'authorization_code', code, redirect_uri: `${REDIRECT_URI}x`, code_verifier: verifier }, auth('web-basic'));
+    assert.equal(wrongUri.status, 400, wrongUri.text);
+    assert.equal(wrongUri.json?.error, 'invalid_grant');
+    ({ code, verifier } = await rawCode('web-basic'));
+    const otherClient = await post('/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier, client_id: 'web-post', client_secret: SECRETS['web-post'] });
+    assert.equal(otherClient.status, 400, otherClient.text);
+    assert.equal(otherClient.json?.error, 'invalid_grant');
+  });
+
+  test('PKCE downgrade: a code_verifier for a code issued without a challenge is refused', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const { code } = await rawCode('web-basic', { pkce: false });
+    const r = await post('/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: oidckit.generateCodeVerifier() }, auth('web-basic'));
+    assert.equal(r.status, 400, r.text);
+    assert.ok(['invalid_grant', 'invalid_request'].includes(r.json?.error), r.text);
+  });
+
+  test('a refresh token only with offline_access', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('spa');
+    const { result } = await codeFlow(c, { scope: 'openid email' });
+    assert.equal(result.tokens.refresh_token, undefined);
+  });
+
+  test('access tokens in the query string are not accepted (UserInfo, /api)', async (t) => {
+    if (!(await need(t, 'POST /token', '/userinfo', '/api/me'))) return;
+    const c = await client('web-basic');
+    const { access_token: at } = await c.clientCredentials({ scope: 'api:read' });
+    for (const path of ['/api/me', '/userinfo']) {
+      const res = await fetch(`${issuer}${path}?access_token=${encodeURIComponent(at)}`);
+      assert.ok([400, 401].includes(res.status), `${path}?access_token: ${res.status}`);
+      await res.arrayBuffer();
+    }
+  });
+
+  test('another client cannot revoke a token it was not issued (RFC 7009 §2.1)', async (t) => {
+    if (!(await need(t, 'POST /token', 'POST /revoke', 'POST /introspect'))) return;
+    const owner = await client('web-basic');
+    const { access_token: at } = await owner.clientCredentials({ scope: 'api:read' });
+    const r = await post('/revoke', { token: at }, auth('web-post'));
+    assert.ok(r.status === 200 || (r.status >= 400 && r.status < 500), r.text);
+    const rs = await client('resource-server');
+    assert.equal((await rs.introspect(at)).active, true, 'still active after a foreign revocation request');
+  });
+
+  test('malformed input never produces a 5xx; token-like endpoints answer RFC 6749 §5.2 JSON', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const cases = [
+      ['POST', '/token', 'grant_type=authorization_code&code=%ZZ', 'application/x-www-form-urlencoded', true],
+      ['POST', '/token', '{"grant_type":"client_credentials"}', 'application/json', true],
+      ['POST', '/token', 'grant_type=refresh_token&grant_type=refresh_token', 'application/x-www-form-urlencoded', true],
+      ['POST', '/token', 'grant_type=urn%3Aunknown', 'application/x-www-form-urlencoded', true],
+      ['POST', '/token', '\u0000\xff\xfe', 'application/x-www-form-urlencoded', true],
+      ['POST', '/token', `grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${'a'.repeat(20)}.${'b'.repeat(20)}.c&client_id=backend`, 'application/x-www-form-urlencoded', true],
+      ['POST', '/introspect', 'token=%E0%A4%A', 'application/x-www-form-urlencoded', true],
+      ['POST', '/revoke', 'token=x', 'text/plain', true],
+      ['POST', '/par', 'request=not.a.jwt&client_id=web-basic', 'application/x-www-form-urlencoded', true],
+      ['POST', '/register', '{"redirect_uris": 5', 'application/json', true],
+      ['POST', '/register', '[]', 'application/json', true],
+      ['GET', '/userinfo', undefined, undefined, false, { authorization: 'Bearer a.b.c' }],
+      ['GET', '/userinfo', undefined, undefined, false, { authorization: 'Basic Og==' }],
+      ['GET', '/api/me', undefined, undefined, false, { authorization: 'Bearer' }],
+      ['GET', '/authorize?client_id=%FF&response_type=code', undefined, undefined, false],
+      ['GET', '/authorize?client_id=spa&redirect_uri=http%3A%2F%2F127.0.0.1%3A5999%2Fcb&response_type=code&request=e30.e30.', undefined, undefined, false],
+      ['GET', '/authorize?client_id=spa&client_id=spa', undefined, undefined, false],
+      ['GET', '/end-session?id_token_hint=not-a-jwt', undefined, undefined, false],
+      ['GET', '/end-session?post_logout_redirect_uri=http%3A%2F%2Fevil.example%2F', undefined, undefined, false],
+      ['POST', '/login', 'interaction=nope&csrf=nope&username=alice&password=x', 'application/x-www-form-urlencoded', false],
+      ['POST', '/consent', 'interaction=nope&csrf=nope&decision=allow', 'application/x-www-form-urlencoded', false],
+    ];
+    const problems = [];
+    for (const [method, path, body, type, jsonError, headers = {}] of cases) {
+      if (!(await exists(path.split('?')[0], method))) continue;
+      const res = await fetch(`${issuer}${path}`, {
+        method, redirect: 'manual', body, headers: { ...(type ? { 'content-type': type } : {}), ...headers }, signal: AbortSignal.timeout(15_000),
+      });
+      const text = await res.text();
+      if (res.status >= 500) problems.push(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+      if (jsonError) {
+        let json;
+        try { json = JSON.parse(text); } catch { /* reported below */ }
+        if (res.status < 400 || typeof json?.error !== 'string') problems.push(`${method} ${path}: ${res.status}, not an RFC 6749 §5.2 error: ${text.slice(0, 200)}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+});
+
 // ---- a second server: opaque access tokens, ES256 ID tokens -------------------------------------
 describe('opaque access tokens and ES256 ID tokens (a second server)', { timeout: TIMEOUT }, () => {
   let srv2;
