@@ -628,6 +628,10 @@ async fn scenario_switch_endpoint() {
             json!({"scenario": "expired", "client_id": "nobody"}),
             "invalid_client",
         ),
+        (
+            json!({"scenario": "discovery-issuer-mismatch", "client_id": CLIENT}),
+            "invalid_request",
+        ),
     ] {
         let resp = post_json(&url, &body).await;
         assert_eq!(resp.status, 400, "{body}");

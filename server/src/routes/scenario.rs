@@ -9,7 +9,8 @@
 //!   `Store::put_client`), else the global switch (the `scenario` setting). `"none"` (or `""`)
 //!   switches it off. It answers like `GET`.
 //! - Errors are RFC 6749 §5.2-shaped JSON with status 400 (`invalid_request`: an unknown
-//!   scenario name, a malformed body; `invalid_client`: an unknown `client_id`).
+//!   scenario name, a malformed body, `discovery-issuer-mismatch` for one client (discovery is
+//!   not per client); `invalid_client`: an unknown `client_id`).
 //!
 //! **Unauthenticated on purpose**: this is a development server bound to loopback, and the
 //! point is to let relying-party test suites and the demo RP's scenario switch (issue 5) flip
@@ -188,6 +189,13 @@ async fn post_scenario(
             ),
         );
     };
+    if client_id.is_some() && chosen == Scenario::DiscoveryIssuerMismatch {
+        return bad_request(
+            "invalid_request",
+            "discovery-issuer-mismatch is a global scenario (discovery is not per client): \
+             omit client_id",
+        );
+    }
     // SQLite (and, for kid-absent-multi, key generation) is blocking work.
     let st = state.clone();
     let outcome = tokio::task::spawn_blocking(move || -> Result<Response, ServerError> {
