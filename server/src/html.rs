@@ -105,6 +105,7 @@ fn document(title: &str, body: &str, script: bool) -> String {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
+         <link rel=\"icon\" href=\"data:,\">\
          <title>{}</title><style>{CSS}</style></head><body><main>\
          <span class=\"badge\">oidckit dev server</span>{body}</main>{script}</body></html>\n",
         escape(title)
@@ -135,9 +136,27 @@ fn respond(status: StatusCode, html: String, csp: &str) -> Response {
 /// a CSP allowing only the stylesheet by hash, images over http(s), and forms posting back to
 /// this origin).
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    page_with_form_targets(status, title, body, &[])
+}
+
+/// [`page`] whose forms may also end up at `targets`: browsers apply CSP `form-action` to the
+/// redirects that follow a form submission (CSP Level 3 §6.4.1), so a login or consent form
+/// whose answer redirects to the client's `redirect_uri` must allow that URI.
+pub fn page_with_form_targets(
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    targets: &[&str],
+) -> Response {
+    let mut form_action = "'self'".to_owned();
+    for t in targets {
+        let t = t.split(['?', '#']).next().unwrap_or(t);
+        form_action.push(' ');
+        form_action.push_str(&csp_source(t));
+    }
     let csp = format!(
-        "default-src 'none'; style-src {}; img-src http: https: data:; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src {}; img-src http: https: data:; \
+         form-action {form_action}; frame-ancestors 'none'; base-uri 'none'",
         sha256_source(CSS)
     );
     respond(status, document(title, body, false), &csp)
@@ -170,7 +189,7 @@ pub fn form_post(action: &str, params: &[(String, String)]) -> Response {
     );
     let target = action.split(['?', '#']).next().unwrap_or(action);
     let csp = format!(
-        "default-src 'none'; style-src {}; script-src {}; form-action {}; \
+        "default-src 'none'; style-src {}; script-src {}; img-src data:; form-action {}; \
          frame-ancestors 'none'; base-uri 'none'",
         sha256_source(CSS),
         sha256_source(AUTO_SUBMIT_JS),

@@ -624,6 +624,12 @@ async fn login_consent_redirect_with_cookies() {
         r.body.contains("<label for=\"username\">") && r.body.contains("<label for=\"password\">")
     );
     assert!(r.body.contains("value=\"alice\""), "login_hint prefilled");
+    // Browsers apply form-action to the redirect after the post: the client's URI is allowed.
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains(&format!("form-action 'self' {SPA_CB};")),
+        "{csp}"
+    );
     let cookies = r.cookies();
     let (name, browser) = &cookies[0];
     assert_eq!(name, "oidckit_interaction");

@@ -344,7 +344,12 @@ fn confirmation_page(
         hidden("interaction", &id),
         hidden("csrf", &csrf),
     );
-    let mut res = html::page(StatusCode::OK, "Sign out?", &body);
+    let targets: Vec<&str> = req
+        .post_logout_redirect_uri
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let mut res = html::page_with_form_targets(StatusCode::OK, "Sign out?", &body, &targets);
     if let Some(c) = set_cookie {
         res.headers_mut().append(header::SET_COOKIE, c);
     }

@@ -153,7 +153,7 @@ fn login_page(
             " autofocus"
         },
     );
-    html::page(StatusCode::OK, "Sign in", &body)
+    html::page_with_form_targets(StatusCode::OK, "Sign in", &body, &[&req.redirect_uri])
 }
 
 /// The consent page (OpenID Connect Core 1.0 §3.1.2.4): the client, the scopes with their
@@ -217,7 +217,7 @@ fn consent_page(
         hidden("interaction", id),
         hidden("csrf", csrf),
     );
-    html::page(StatusCode::OK, "Allow access?", &body)
+    html::page_with_form_targets(StatusCode::OK, "Allow access?", &body, &[&req.redirect_uri])
 }
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
