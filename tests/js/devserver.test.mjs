@@ -919,6 +919,69 @@ describe('DPoP, signed UserInfo, client_secret_jwt, request objects, native apps
     assert.equal(result.claims.sub, 'alice');
   });
 
+  test('an error delivered with response_mode=form_post (prompt=none, no session) reaches the Client', async (t) => {
+    if (!(await need(t, '/authorize'))) return;
+    const c = await client('web-basic');
+    const tx = c.authorizationRequest({ scope: 'openid', prompt: 'none', response_mode: 'form_post' });
+    const cb = await srv.login(tx.url);
+    assert.equal(cb.type, 'form_post');
+    const body = new URLSearchParams(cb.body);
+    assert.equal(body.get('error'), 'login_required');
+    assert.equal(body.get('iss'), issuer);
+    await assertRejects(c.handleCallback(body, tx), (e) => {
+      assert.ok(e instanceof errors.AuthorizationResponseError);
+      assert.equal(e.error, 'login_required');
+      return true;
+    });
+  });
+
+  test('max_age=0 forces a new login despite the session; auth_time moves', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const jar = new CookieJar();
+    const c = await client('spa');
+    const first = await codeFlow(c, { scope: 'openid' }, { jar });
+    await new Promise((r) => setTimeout(r, 1_100));
+    const steps = [];
+    const second = await codeFlow(c, { scope: 'openid', max_age: 0 }, { jar, steps });
+    assert.ok(steps.includes('login'), `pages: ${steps.join(', ')}`);
+    assert.ok(second.result.claims.auth_time > first.result.claims.auth_time, 'a fresh authentication');
+  });
+
+  test('the claims parameter\'s userinfo member adds a claim to UserInfo without its scope', async (t) => {
+    if (!(await need(t, ...FLOW, '/userinfo'))) return;
+    const c = await client('spa');
+    const { result } = await codeFlow(c, { scope: 'openid', claims: { userinfo: { email: null } } });
+    const info = await c.userinfo(result.tokens.access_token);
+    assert.equal(info.email, 'alice@example.com');
+    assert.equal(info.name, undefined, 'no profile scope, no name');
+  });
+
+  test('UserInfo accepts the access token in a form body (RFC 6750 §2.2, rp-userinfo-bearer-body)', async (t) => {
+    if (!(await need(t, ...FLOW, '/userinfo'))) return;
+    const c = await client('spa');
+    const { result } = await codeFlow(c, { scope: 'openid email' });
+    const res = await fetch(`${issuer}/userinfo`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: result.tokens.access_token }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await res.json()).sub, 'alice');
+  });
+
+  test('refresh with a narrower scope (RFC 6749 §6)', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('web-basic');
+    const { result } = await codeFlow(c, { scope: 'openid offline_access email api:read' });
+    const r = await c.refresh(result.tokens.refresh_token, { scope: 'openid api:read' });
+    const scope = (r.tokens.scope ?? decodeJwt(r.tokens.access_token).scope ?? '').split(' ');
+    assert.ok(scope.includes('api:read'));
+    assert.ok(!scope.includes('email'), `narrowed: ${scope.join(' ')}`);
+    await assertRejects(c.refresh(r.tokens.refresh_token ?? result.tokens.refresh_token, { scope: 'openid phone' }), (e) => {
+      assert.equal(e.error, 'invalid_scope');
+      return true;
+    });
+  });
+
   test('the per-client scenario switch (POST /scenario with client_id) turns a defect on and off', async (t) => {
     if (!(await need(t, ...FLOW, 'POST /scenario'))) return;
     const set = async (scenario) => {
