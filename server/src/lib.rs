@@ -2,19 +2,22 @@
 //!
 //! A local OpenID Provider for development, built on the `oidckit` core: start it with one
 //! command and build a relying party against it. **Development only**: it binds 127.0.0.1, ships
-//! demo credentials, and will grow switches that make it misbehave on purpose.
+//! demo credentials, and misbehaves on purpose when asked ([`scenario`]).
 //!
-//! So far: the TOML configuration with its embedded default ([`config`]), the SQLite store
-//! ([`store`]), signing keys generated at first start and persisted ([`keys`]), discovery
-//! (OpenID Connect Discovery 1.0, RFC 8414) and the JWKS (RFC 7517 §5) ([`routes`]).
+//! Map: the TOML configuration with its embedded default ([`config`]); the SQLite store
+//! ([`store`], [`registry`], [`grant`]); signing keys with rotation and a grace period
+//! ([`keys`]); the endpoints, one module per specification concept ([`routes`]); the admin page
+//! ([`routes::admin`]); the static demo app and package ([`routes::assets`]); `--https`
+//! ([`tls`]); the state, router, request log and start-up ([`app`]); the command line
+//! ([`cli`]).
 #![forbid(unsafe_code)]
 
 pub mod access_token;
 pub mod app;
 pub mod backchannel;
 pub mod claims;
-pub mod client_auth;
 pub mod cli;
+pub mod client_auth;
 pub mod config;
 pub mod error;
 pub mod form_post;
@@ -26,8 +29,8 @@ pub mod password;
 pub mod refresh;
 pub mod registration;
 pub mod registry;
-pub mod resource_access;
 pub mod request_object;
+pub mod resource_access;
 pub mod routes;
 pub mod scenario;
 pub mod session;
