@@ -1243,3 +1243,71 @@ async fn logout_token_defects_full_flow() {
         );
     }
 }
+
+/// `oneshot` (no socket) error paths of the switch: malformed query, non-UTF-8 form body, a
+/// wrongly typed member; each a 400 JSON error, never a 500.
+#[tokio::test]
+async fn scenario_switch_error_paths_oneshot() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let config = Config::embedded_default().unwrap();
+    let store = oidckit_server::Store::open(&Storage::InMemory).unwrap();
+    let state = std::sync::Arc::new(
+        oidckit_server::AppState::new(config, "http://op.test".into(), store, 1000, &mut rng())
+            .unwrap(),
+    );
+    let cases: Vec<(&str, &str, Option<&str>, Vec<u8>)> = vec![
+        ("GET", "/scenario?client_id=%zz", None, Vec::new()),
+        (
+            "POST",
+            "/scenario",
+            Some("application/x-www-form-urlencoded"),
+            vec![b's', b'=', 0xff, 0xfe],
+        ),
+        (
+            "POST",
+            "/scenario",
+            Some("application/x-www-form-urlencoded"),
+            b"scenario=%zz".to_vec(),
+        ),
+        (
+            "POST",
+            "/scenario",
+            Some("application/json"),
+            br#"{"scenario": "none", "client_id": 7}"#.to_vec(),
+        ),
+        ("POST", "/scenario", None, br#"["none"]"#.to_vec()),
+        ("POST", "/scenario", Some("text/plain"), b"none".to_vec()),
+    ];
+    for (method, uri, content_type, body) in cases {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let res = oidckit_server::router(state.clone())
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{method} {uri}");
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let obj: Object = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(obj["error"], "invalid_request", "{method} {uri}");
+    }
+    // The discovery document follows the global switch without a socket too.
+    scenario::set_global(&state, Scenario::DiscoveryIssuerMismatch).unwrap();
+    let res = oidckit_server::router(state.clone())
+        .oneshot(
+            Request::builder()
+                .uri("/.well-known/openid-configuration")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let obj: Object = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(obj["issuer"], "http://op.test/other-issuer");
+    assert_eq!(obj["token_endpoint"], "http://op.test/token");
+}
