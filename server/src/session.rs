@@ -190,6 +190,23 @@ impl Store {
         self.session_where("id", sid, now)
     }
 
+    /// Records a new authentication in session `sid` (OpenID Connect Core 1.0 §3.1.2.1
+    /// `prompt=login`, `max_age`): `auth_time` = `now`, and the session lasts `lifetime` from
+    /// now. The session id (`sid`) stays.
+    pub fn reauthenticate_session(
+        &self,
+        sid: &str,
+        now: i64,
+        lifetime: i64,
+    ) -> Result<Session, ServerError> {
+        self.conn()?.execute(
+            "UPDATE sessions SET auth_time = ?2, expires_at = ?3 WHERE id = ?1",
+            params![sid, now, now.saturating_add(lifetime)],
+        )?;
+        self.session(sid, now)?
+            .ok_or_else(|| ServerError::Store("the session ended during sign-in".into()))
+    }
+
     /// Ends a session; `false` when it was not active.
     pub fn end_session(&self, sid: &str, now: i64) -> Result<bool, ServerError> {
         Ok(self.conn()?.execute(

@@ -1450,3 +1450,93 @@ async fn cancel_on_the_login_page_and_max_age_zero() {
     .await;
     assert_eq!(response_params(r.location())["error"], "login_required");
 }
+
+/// Drives the login page of `url` with `cookie` as `user`: the response to the login post.
+async fn sign_in(t: &Test, url: &str, cookie: &str, user: &str, password: &str) -> Res {
+    let r = call(&t.st, Method::GET, url, None, cookie).await;
+    assert!(r.body.contains("type=\"password\""), "{}", r.body);
+    let browser = r
+        .cookies()
+        .into_iter()
+        .find(|(n, _)| n == "oidckit_interaction")
+        .unwrap()
+        .1;
+    let (_, fields) = form_of(&r.body);
+    call(
+        &t.st,
+        Method::POST,
+        "/login",
+        Some(&encode(
+            &fields,
+            &[("username", user), ("password", password)],
+        )),
+        &format!("{cookie}; oidckit_interaction={browser}"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn reauthentication_keeps_the_session_another_user_replaces_it() {
+    let t = setup();
+    let old = now() - 1000;
+    let (alice_session, alice_cookie) = t.st.store.create_session("alice", old, 86400).unwrap();
+    t.st.store
+        .remember_consent("alice", SPA, "openid profile")
+        .unwrap();
+    t.st.store
+        .remember_consent("bob", SPA, "openid profile")
+        .unwrap();
+    let cookie = format!("oidckit_session={alice_cookie}");
+    // prompt=login as alice: same sid, new auth_time, no new session cookie value.
+    let r = sign_in(
+        &t,
+        &spa(&[
+            ("prompt", "login"),
+            ("response_type", "code id_token"),
+            ("nonce", "n"),
+            ("response_mode", "fragment"),
+        ]),
+        &cookie,
+        "alice",
+        "alice-demo-password",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let p = response_params(r.location());
+    let c = verify_id_token(&t, p["id_token"].as_str().unwrap(), SPA);
+    assert_eq!(c["sid"], alice_session.id.as_str());
+    assert!(c["auth_time"].as_i64().unwrap() >= now() - 5);
+    let s =
+        t.st.store
+            .session(&alice_session.id, now())
+            .unwrap()
+            .unwrap();
+    assert!(s.auth_time > old);
+
+    // Signing in as bob in the same browser ends alice's session.
+    let r = sign_in(
+        &t,
+        &spa(&[("prompt", "login")]),
+        &cookie,
+        "bob",
+        "bob-demo-password",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(t.st.store.session(&alice_session.id, now()).unwrap(), None);
+    let bob_cookie = r
+        .cookies()
+        .into_iter()
+        .find(|(n, _)| n == "oidckit_session")
+        .unwrap()
+        .1;
+    assert_ne!(bob_cookie, alice_cookie);
+    assert_eq!(
+        t.st.store
+            .session_by_cookie(&bob_cookie, now())
+            .unwrap()
+            .unwrap()
+            .username,
+        "bob"
+    );
+}

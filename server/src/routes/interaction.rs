@@ -340,9 +340,28 @@ async fn post_login(
         return res;
     }
     let lifetime = i64::try_from(state.config.lifetimes.session).unwrap_or(86400);
-    let (session, cookie) = match state
-        .store
-        .create_session(username, now, lifetime)
+    // The browser's current session: re-authenticating its user keeps the session (same
+    // `sid`, new `auth_time`); signing in as someone else ends it first (with back-channel
+    // notifications, as any logout).
+    let current = session::current_session(&state, &headers, now)
+        .ok()
+        .flatten();
+    let current_cookie = session::cookie_value(&headers, SESSION_COOKIE);
+    let started = match (&current, current_cookie) {
+        (Some(s), Some(c)) if s.username == username => state
+            .store
+            .reauthenticate_session(&s.id, now, lifetime)
+            .map(|s| (s, c)),
+        _ => {
+            if let Some(old) = &current
+                && state.store.end_session(&old.id, now).unwrap_or(false)
+            {
+                crate::backchannel::notify(&state, old, now).await;
+            }
+            state.store.create_session(username, now, lifetime)
+        }
+    };
+    let (session, cookie) = match started
         .and_then(|(s, c)| state.store.interaction_signed_in(&id, &s).map(|()| (s, c)))
     {
         Ok(ok) => ok,
