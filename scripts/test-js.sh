@@ -7,7 +7,7 @@
 #   2. node --test over tests/js (ESM + one CommonJS file), importing 'oidckit' from that install;
 #      the dev server tests (devserver.test.mjs, openid-client-interop.test.mjs) start the Rust
 #      binary oidckit-server: env OIDCKIT_SERVER_BIN, default target/debug/oidckit-server, built
-#      with `cargo build -p oidckit-server` when missing;
+#      with `cargo build -p oidckit-server` when missing or older than its sources;
 #   3. tsc --strict over tests/types (ESM .mts and CommonJS .cts) against the installed types;
 #   4. the Chromium smoke test in tests/browser (screenshot in test-artifacts/browser-smoke.png).
 # Assumes scripts/build.sh has been run; runs it when pkg/dist is missing. Exits non-zero if any
@@ -85,6 +85,9 @@ else
   OIDCKIT_SERVER_BIN="$ROOT/target/debug/oidckit-server"
   if [ ! -x "$OIDCKIT_SERVER_BIN" ]; then
     say "target/debug/oidckit-server is missing: cargo build -p oidckit-server"
+    cargo build -p oidckit-server
+  elif [ -n "$(find "$ROOT/server" "$ROOT/src" "$ROOT/Cargo.toml" "$ROOT/Cargo.lock" -newer "$OIDCKIT_SERVER_BIN" -type f -print -quit 2>/dev/null)" ]; then
+    say "target/debug/oidckit-server is older than its sources: cargo build -p oidckit-server"
     cargo build -p oidckit-server
   fi
 fi
