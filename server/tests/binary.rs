@@ -545,3 +545,93 @@ async fn https_flag_prints_the_certificate_path() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `kill -9` in the middle of a stream of token requests: every token the server acknowledged
+/// (a 200 answer) is known after the restart (introspection says active), because SQLite commits
+/// with `synchronous = FULL` before the answer is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_token_requests_loses_nothing_acknowledged() {
+    use base64::Engine as _;
+    let dir = temp_dir("kill9-load");
+    let d = dir.to_str().unwrap().to_owned();
+    let (mut guard, _, issuer) = spawn(
+        &["--data-dir", &d, "--port", "0", "--admin-password", "pw"],
+        &[],
+    )
+    .await;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode("oidckit-demo-web:oidckit-demo-web-secret")
+    );
+    let form = "application/x-www-form-urlencoded";
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (issuer, basic, acked) = (issuer.clone(), basic.clone(), acknowledged.clone());
+        tasks.push(tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            loop {
+                let authority = issuer.strip_prefix("http://").unwrap().to_owned();
+                let Ok(mut s) = tokio::net::TcpStream::connect(&authority).await else {
+                    return;
+                };
+                let body = "grant_type=client_credentials";
+                let req = format!(
+                    "POST /token HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\
+                     Content-Type: {form}\r\nAuthorization: {basic}\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                if s.write_all(req.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut raw = Vec::new();
+                if s.read_to_end(&mut raw).await.is_err() {
+                    return;
+                }
+                let text = String::from_utf8_lossy(&raw);
+                // Only a complete 200 answer is an acknowledgement.
+                if let Some((head, body)) = text.split_once("\r\n\r\n")
+                    && head.starts_with("HTTP/1.1 200")
+                    && let Ok(v) = serde_json::from_str::<serde_json::Value>(body)
+                    && let Some(t) = v["access_token"].as_str()
+                {
+                    acked.lock().unwrap().push(t.to_owned());
+                } else if text.is_empty() {
+                    return;
+                }
+            }
+        }));
+    }
+    // Let requests flow, then SIGKILL while they are in flight.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    guard.0.kill().unwrap();
+    guard.0.wait().unwrap();
+    for t in tasks {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), t).await;
+    }
+    let tokens = acknowledged.lock().unwrap().clone();
+    assert!(
+        tokens.len() >= 3,
+        "only {} tokens before the kill",
+        tokens.len()
+    );
+
+    let port = issuer.rsplit(':').next().unwrap().to_owned();
+    let (_guard, _, issuer2) = spawn(&["--data-dir", &d, "--port", &port], &[]).await;
+    assert_eq!(issuer2, issuer);
+    for token in &tokens {
+        let (status, _, body) = http(
+            "POST",
+            &format!("{issuer}/introspect"),
+            &[("Content-Type", form), ("Authorization", &basic)],
+            &form_encode(&[("token", token)]),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(r["active"], true, "an acknowledged token was lost: {body}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
