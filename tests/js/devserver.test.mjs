@@ -1185,6 +1185,11 @@ describe('opaque access tokens and ES256 ID tokens (a second server)', { timeout
       return true;
     });
   });
+
+  test('the second server logged no 5xx, panic or ERROR line', () => {
+    if (startError) throw startError;
+    assert.deepEqual(srv2.logs.faults, []);
+  });
 });
 
 // ---- misbehaviour scenarios ---------------------------------------------------------------------
@@ -1363,5 +1368,13 @@ describe('misbehaviour scenarios: our Client refuses each defect', { timeout: TI
     if (!(await need(t, ...FLOW))) return;
     const c = await client('spa');
     await assertRejects(codeFlow(c, { scope: 'openid', scenario: 'bad-signature' }), (e) => checkScenarioError('bad-signature', e));
+  });
+});
+
+// ---- last: the server's own log of this run ---------------------------------------------------
+describe('server log of this run', () => {
+  test('no request was answered with a 5xx, nothing panicked, no ERROR line', () => {
+    assert.deepEqual(srv.logs.faults, [], 'server faults logged during the run');
+    assert.equal(srv.logs.exit, undefined, 'the server is still running');
   });
 });

@@ -165,9 +165,16 @@ function spawnOnce(bin, configPath, logs) {
       const issuer = /issuer\s+(\S+)/.exec(stdout)?.[1];
       if (listening && issuer) finish(null, { proc, listening, issuer });
     });
+    let partial = '';
     proc.stderr.on('data', (chunk) => {
       logs.stderr += chunk;
       if (logs.stderr.length > 1 << 20) logs.stderr = logs.stderr.slice(-(1 << 19));
+      // Lines that show a server fault: a 5xx answer, a panic, an ERROR log line.
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
+        if (/\bstatus=5\d\d\b|panicked|\bERROR\b/.test(line)) logs.faults.push(line.replace(/\x1b\[[0-9;]*m/g, ''));
+      }
     });
     proc.on('error', (e) => finish(e));
     proc.on('exit', (code, signal) => {
@@ -231,13 +238,15 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
 
   const dir = mkdtempSync(join(tmpdir(), 'oidckit-devserver-'));
   const configPath = join(dir, 'config.toml');
-  const logs = { stdout: '', stderr: '', exit: undefined };
+  /** stdout, stderr, exit; `faults`: stderr lines with a 5xx status, a panic or an ERROR level. */
+  const logs = { stdout: '', stderr: '', exit: undefined, faults: [] };
   let remaining = [...scenarios];
   const dropped = [];
   let started;
   for (let attempt = 0; attempt <= scenarios.length; attempt += 1) {
     writeFileSync(configPath, renderConfig({ backend, receiverUrl, scenarios: remaining, server }));
     logs.stderr = '';
+    logs.faults = [];
     try {
       started = await spawnOnce(bin, configPath, logs);
       break;
