@@ -219,3 +219,9 @@ describe('openid-client 6.9.0 against oidckit-server', { timeout: TIMEOUT }, () 
     assert.equal(url.searchParams.get('client_id'), 'spa');
   });
 });
+
+describe('server log of this run', () => {
+  test('no request was answered with a 5xx, nothing panicked, no ERROR line', () => {
+    assert.deepEqual(srv.logs.faults, []);
+  });
+});
