@@ -8,12 +8,12 @@
 // exist (`404 not_found`, `unsupported_grant_type`, `unsupported_response_type`).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import * as oidckit from 'oidckit';
 
 import {
-  startServer, CookieJar, REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, SECRETS, SCENARIO_SECRET, JWT_BEARER,
+  startServer, CookieJar, REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, SECRETS, SCENARIO_SECRET,
   TOKEN_EXCHANGE, USERS,
 } from './devserver/server.mjs';
 
