@@ -1190,6 +1190,23 @@ describe('opaque access tokens and ES256 ID tokens (a second server)', { timeout
     if (startError) throw startError;
     assert.deepEqual(srv2.logs.faults, []);
   });
+
+  test('signing in as another user ends the old session: a logout token for alice', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const jar = new CookieJar();
+    const c = await client('bcl-client');
+    const alice = await codeFlow(c, { scope: 'openid' }, { jar });
+    const before = srv.logoutTokens.length;
+    const bob = await codeFlow(c, { scope: 'openid', prompt: 'login' }, { jar, user: 'bob' });
+    assert.equal(bob.result.claims.sub, 'bob');
+    const deadline = Date.now() + 5_000;
+    while (srv.logoutTokens.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(srv.logoutTokens.length > before, 'a logout token was POSTed for the ended session');
+    const remote = createRemoteJWKSet(srv.discovery.jwks_uri, { allowInsecureRequests: true });
+    const v = await oidckit.validateLogoutToken(srv.logoutTokens.at(-1), remote, { issuer, clientId: 'bcl-client' });
+    assert.equal(v.payload.sub ?? 'alice', 'alice');
+    if (alice.result.claims.sid) assert.equal(v.payload.sid, alice.result.claims.sid);
+  });
 });
 
 // ---- misbehaviour scenarios ---------------------------------------------------------------------
