@@ -591,3 +591,45 @@ async fn global_scenario_switch_on_the_home_page() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(oidckit_server::scenario::global(&st).name(), "wrong-iss");
 }
+
+/// Cross-origin posts are refused even with a valid session and token (defence in depth), and a
+/// cross-origin sign-in (login CSRF) too.
+#[tokio::test]
+async fn cross_origin_posts_are_refused() {
+    let st = state();
+    let (cookie, csrf) = login(&st).await;
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/admin/keys/rotate")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form(&[("csrf", &csrf)])))
+        .unwrap();
+    assert_eq!(send(&st, req).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(st.keys.read().unwrap().keys().len(), 1);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/admin/login")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form(&[("password", PW)])))
+        .unwrap();
+    let r = send(&st, req).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.header("set-cookie").is_none());
+    // The same origin is fine.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/admin/keys/rotate")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "http://127.0.0.1:8080")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form(&[("csrf", &csrf)])))
+        .unwrap();
+    assert_eq!(send(&st, req).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(st.keys.read().unwrap().keys().len(), 2);
+}

@@ -154,6 +154,23 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// Whether a POST comes from this server's own pages: no `Origin` header (not a browser, or an
+/// old one), or an `Origin` (RFC 6454 §7) whose host and port are the request's `Host`. A
+/// defence in depth next to the CSRF token and the `SameSite=Strict` cookie, which also covers
+/// the sign-in form (login CSRF).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (origin.to_str().ok(), host) {
+        (Some(o), Some(h)) => o.split_once("://").is_some_and(|(scheme, authority)| {
+            matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(h)
+        }),
+        _ => false,
+    }
+}
+
 impl Store {
     /// Active (not revoked) grants per user: `(username, count)`, users with none left out.
     pub fn active_grant_counts(&self) -> Result<Vec<(String, i64)>, ServerError> {
@@ -390,6 +407,9 @@ fn require_post(
             ),
         ))
     };
+    if !same_origin(headers) {
+        return Err(forbidden("The form was posted from another origin."));
+    }
     let Some(csrf) = state.admin.session(headers, now()) else {
         return Err(forbidden("Not signed in (or the session expired)."));
     };
@@ -422,8 +442,16 @@ fn login_page(state: &AppState, status: StatusCode, error: Option<&str>) -> Resp
 
 async fn login(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
+    if !same_origin(&headers) {
+        return login_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("The sign-in form was posted from another origin."),
+        );
+    }
     let password = match &form {
         Ok(Form(f)) => field(f, "password").to_owned(),
         Err(_) => String::new(),
@@ -1698,6 +1726,39 @@ mod tests {
         assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13:20Z");
         assert_eq!(format_time(951_782_400), "2000-02-29 00:00:00Z");
         assert_eq!(query_escape("a b/é"), "a%20b%2F%C3%A9");
+    }
+
+    #[test]
+    fn origins() {
+        let h = |origin: Option<&'static str>, host: Option<&'static str>| {
+            let mut m = HeaderMap::new();
+            if let Some(o) = origin {
+                m.insert(header::ORIGIN, HeaderValue::from_static(o));
+            }
+            if let Some(h) = host {
+                m.insert(header::HOST, HeaderValue::from_static(h));
+            }
+            m
+        };
+        assert!(same_origin(&h(None, Some("127.0.0.1:8080"))));
+        assert!(same_origin(&h(
+            Some("http://127.0.0.1:8080"),
+            Some("127.0.0.1:8080")
+        )));
+        assert!(same_origin(&h(
+            Some("https://localhost:9"),
+            Some("LOCALHOST:9")
+        )));
+        assert!(!same_origin(&h(
+            Some("http://evil.example"),
+            Some("127.0.0.1:8080")
+        )));
+        assert!(!same_origin(&h(
+            Some("http://127.0.0.1:8081"),
+            Some("127.0.0.1:8080")
+        )));
+        assert!(!same_origin(&h(Some("null"), Some("127.0.0.1:8080"))));
+        assert!(!same_origin(&h(Some("http://127.0.0.1:8080"), None)));
     }
 
     #[test]
