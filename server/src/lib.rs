@@ -19,6 +19,7 @@ pub mod claims;
 pub mod cli;
 pub mod client_auth;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod form_post;
 pub mod grant;

@@ -771,3 +771,43 @@ async fn dpop_bound_tokens_at_the_api_and_userinfo() {
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn cors_for_browser_relying_parties() {
+    let st = setup();
+    for path in [
+        "/token",
+        "/userinfo",
+        "/revoke",
+        "/introspect",
+        "/register",
+        "/api/me",
+    ] {
+        let req = Request::builder()
+            .method(Method::OPTIONS)
+            .uri(path)
+            .header("origin", "http://localhost:5173")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, dpop")
+            .body(Body::empty())
+            .unwrap();
+        let r = send(&st, req).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{path}");
+        assert_eq!(r.headers["access-control-allow-origin"], "*", "{path}");
+        let allowed = r.headers["access-control-allow-headers"].to_str().unwrap();
+        assert!(
+            allowed.contains("Authorization") && allowed.contains("DPoP"),
+            "{path}"
+        );
+    }
+    // Actual responses, errors included, are readable cross-origin with their challenge.
+    let r = get(&st, "/api/me", &[("origin", "http://localhost:5173")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.headers["access-control-allow-origin"], "*");
+    assert!(
+        r.headers["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("WWW-Authenticate")
+    );
+}

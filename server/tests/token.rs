@@ -1070,6 +1070,10 @@ async fn public_refresh_tokens_rotate_and_reuse_revokes_the_grant() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let rt2 = r.body["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rt1, rt2);
+    // Rotation does not extend the grant: the new token inherits the old one's expiry.
+    let old_exp = t.st.store.refresh_token(&rt1).unwrap().unwrap().expires_at;
+    let new_exp = t.st.store.refresh_token(&rt2).unwrap().unwrap().expires_at;
+    assert_eq!(old_exp, new_exp);
     let at2 = r.body["access_token"].as_str().unwrap().to_owned();
     // The refreshed ID Token continues the original (same iss, sub, aud), without nonce.
     let original = oidckit::jwt::decode(first.body["id_token"].as_str().unwrap()).unwrap();

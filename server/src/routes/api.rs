@@ -42,9 +42,16 @@ pub const ITEMS_SCOPE: &str = "api:read";
 pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
     let base = format!("{prefix}{}", paths::API);
     Router::new()
-        .route(&format!("{base}/me"), get(me))
-        .route(&format!("{base}/items"), get(items))
+        .route(
+            &format!("{base}/me"),
+            get(me).options(crate::cors::preflight),
+        )
+        .route(
+            &format!("{base}/items"),
+            get(items).options(crate::cors::preflight),
+        )
         .route(&format!("{base}/{{*rest}}"), get(unknown))
+        .layer(axum::middleware::map_response(crate::cors::allow))
 }
 
 fn json_ok(body: Value) -> Response {
@@ -55,10 +62,6 @@ fn json_ok(body: Value) -> Response {
         HeaderValue::from_static("application/json"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
     res
 }
 

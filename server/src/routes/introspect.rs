@@ -26,10 +26,14 @@ use crate::routes::token::{internal, method_not_allowed, success};
 
 /// This module's routes, under the issuer path `prefix` (`""` for an issuer at the root).
 pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
-    Router::new().route(
-        &format!("{prefix}{}", paths::INTROSPECT),
-        post(introspect).fallback(method_not_allowed),
-    )
+    Router::new()
+        .route(
+            &format!("{prefix}{}", paths::INTROSPECT),
+            post(introspect)
+                .options(crate::cors::preflight)
+                .fallback(method_not_allowed),
+        )
+        .layer(axum::middleware::map_response(crate::cors::allow))
 }
 
 fn inactive() -> Response {

@@ -78,8 +78,12 @@ const INTERNAL: &[&str] = &[
 pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
     let base = format!("{prefix}{}", paths::REGISTER);
     Router::new()
-        .route(&base, post(register))
-        .route(&format!("{base}/{{client_id}}"), get(read))
+        .route(&base, post(register).options(crate::cors::preflight))
+        .route(
+            &format!("{base}/{{client_id}}"),
+            get(read).options(crate::cors::preflight),
+        )
+        .layer(axum::middleware::map_response(crate::cors::allow))
 }
 
 fn metadata_error(code: &str, description: &str) -> Response {

@@ -24,10 +24,14 @@ use crate::routes::token::{internal, method_not_allowed};
 
 /// This module's routes, under the issuer path `prefix` (`""` for an issuer at the root).
 pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
-    Router::new().route(
-        &format!("{prefix}{}", paths::REVOKE),
-        post(revoke).fallback(method_not_allowed),
-    )
+    Router::new()
+        .route(
+            &format!("{prefix}{}", paths::REVOKE),
+            post(revoke)
+                .options(crate::cors::preflight)
+                .fallback(method_not_allowed),
+        )
+        .layer(axum::middleware::map_response(crate::cors::allow))
 }
 
 fn ok() -> Response {

@@ -52,10 +52,14 @@ const CLOCK_TOLERANCE: u64 = 30;
 
 /// This module's routes, under the issuer path `prefix` (`""` for an issuer at the root).
 pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
-    Router::new().route(
-        &format!("{prefix}{}", paths::TOKEN),
-        post(token).fallback(method_not_allowed),
-    )
+    Router::new()
+        .route(
+            &format!("{prefix}{}", paths::TOKEN),
+            post(token)
+                .options(crate::cors::preflight)
+                .fallback(method_not_allowed),
+        )
+        .layer(axum::middleware::map_response(crate::cors::allow))
 }
 
 /// Any method but POST (RFC 6749 §3.2: the client MUST use POST).
@@ -333,8 +337,10 @@ struct Issue<'a> {
 
 enum RefreshIssue<'a> {
     None,
-    /// Mint a new refresh token.
-    New,
+    /// Mint a new refresh token, expiring after the configured lifetime, or at the given
+    /// time (a rotated token inherits the remaining lifetime of the one it replaces, like node
+    /// oidc-provider's `RefreshTokenTTL` for public clients: rotation never extends a grant).
+    New(Option<i64>),
     /// Return this one unchanged (confidential clients keep theirs).
     Keep(&'a str),
 }
@@ -410,7 +416,7 @@ impl Ctx<'_> {
             RefreshIssue::Keep(rt) => {
                 body.insert("refresh_token".into(), Value::from(rt));
             }
-            RefreshIssue::New => {
+            RefreshIssue::New(expires_at) => {
                 let rt = crate::tokens::random_handle();
                 let mut rt_data = i.data.clone();
                 // Public clients' refresh tokens are bound to their DPoP key (RFC 9449 §5).
@@ -420,14 +426,10 @@ impl Ctx<'_> {
                 };
                 let lifetime =
                     i64::try_from(self.state.config.lifetimes.refresh_token).unwrap_or(86400);
+                let expires_at = expires_at.unwrap_or(self.now.saturating_add(lifetime));
                 self.state
                     .store
-                    .insert_refresh_token(
-                        &rt,
-                        i.grant_id,
-                        &rt_data,
-                        self.now.saturating_add(lifetime),
-                    )
+                    .insert_refresh_token(&rt, i.grant_id, &rt_data, expires_at)
                     .map_err(|e| internal(&e))?;
                 body.insert("refresh_token".into(), Value::from(rt));
             }
@@ -461,7 +463,7 @@ impl Ctx<'_> {
 
     fn refresh_for(&self, scope: &str) -> RefreshIssue<'static> {
         if issues_refresh_token(self.state, self.client, scope) {
-            RefreshIssue::New
+            RefreshIssue::New(None)
         } else {
             RefreshIssue::None
         }
@@ -643,7 +645,7 @@ impl Ctx<'_> {
         data.nonce = None;
         // The refresh token keeps the grant's full scope; the access token gets `scope`.
         let refresh = if rotate {
-            RefreshIssue::New
+            RefreshIssue::New(Some(rec.expires_at))
         } else {
             RefreshIssue::Keep(rt)
         };

@@ -28,24 +28,17 @@ use crate::scenario::TokenKind;
 
 /// This module's routes, under the issuer path `prefix` (`""` for an issuer at the root).
 pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
-    Router::new().route(
-        &format!("{prefix}{}", paths::USERINFO),
-        get(userinfo).post(userinfo),
-    )
-}
-
-fn cors(mut res: Response) -> Response {
-    // Browser relying parties on other origins call UserInfo with fetch.
-    res.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    res
+    Router::new()
+        .route(
+            &format!("{prefix}{}", paths::USERINFO),
+            get(userinfo).post(userinfo).options(crate::cors::preflight),
+        )
+        .layer(axum::middleware::map_response(crate::cors::allow))
 }
 
 /// `GET` / `POST /userinfo`.
 async fn userinfo(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    cors(handle(&state, req).await)
+    handle(&state, req).await
 }
 
 async fn handle(state: &AppState, req: Request) -> Response {
