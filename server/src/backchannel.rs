@@ -55,6 +55,27 @@ pub fn mint_logout_token(
     )
 }
 
+/// Ends session `session` (a logout: RP-initiated, or another user signing in in the same
+/// browser): the session row, the grants made in it that are not `offline_access`
+/// ([`Store::revoke_session_grants`](crate::store::Store)), and the back-channel notifications
+/// (§2.5). `false` when the session was already over (nothing is sent again).
+pub async fn end_session(state: &AppState, session: &Session, now: i64) -> bool {
+    match state.store.end_session(&session.id, now) {
+        Ok(true) => {}
+        Ok(false) => return false,
+        Err(e) => {
+            tracing::error!(error = %e, "ending the session failed");
+            return false;
+        }
+    }
+    tracing::info!(target: "oidckit_server::logout", outcome = "ended", "session ended");
+    notify(state, session, now).await;
+    if let Err(e) = state.store.revoke_session_grants(&session.id, now) {
+        tracing::error!(error = %e, "revoking the session's grants failed");
+    }
+    true
+}
+
 /// What a notification did, per client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notified {

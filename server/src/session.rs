@@ -226,6 +226,28 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Revokes the grants made in session `sid` (and everything issued under them), except
+    /// those with the `offline_access` scope, which outlive the session (OpenID Connect Core
+    /// 1.0 §11; node oidc-provider's `persistsLogout`). Returns how many were revoked.
+    pub fn revoke_session_grants(&self, sid: &str, now: i64) -> Result<usize, ServerError> {
+        let ids: Vec<(String, String)> = {
+            let conn = self.conn()?;
+            let mut stmt = conn.prepare(
+                "SELECT id, scope FROM grants WHERE session_id = ?1 AND revoked_at IS NULL",
+            )?;
+            let rows = stmt.query_map([sid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut n = 0;
+        for (id, scope) in ids {
+            if !scope.split(' ').any(|s| s == "offline_access") {
+                self.revoke_grant(&id, now)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Whether `username` already consented to every scope of `scope` for `client_id`.
     pub fn consent_covers(
         &self,

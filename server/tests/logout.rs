@@ -425,8 +425,19 @@ async fn logout_sends_logout_tokens_to_the_clients_of_the_session() {
     st.store
         .create_grant(BC, Some("alice"), Some(&sid), "openid", now())
         .unwrap();
-    st.store
+    let online = st
+        .store
         .create_grant(WEB, Some("alice"), Some(&sid), "openid", now())
+        .unwrap();
+    let offline = st
+        .store
+        .create_grant(
+            WEB,
+            Some("alice"),
+            Some(&sid),
+            "openid offline_access",
+            now(),
+        )
         .unwrap();
     // A grant of the back-channel client in another session: not this logout's business.
     let (other_sid, _) = login(&st);
@@ -485,4 +496,7 @@ async fn logout_sends_logout_tokens_to_the_clients_of_the_session() {
             .is_err()
     );
     assert!(st.store.session(&other_sid, now()).unwrap().is_some());
+    // The session's grants end with it, except offline_access ones.
+    assert!(!st.store.grant_active(&online).unwrap());
+    assert!(st.store.grant_active(&offline).unwrap());
 }

@@ -253,16 +253,10 @@ async fn end_session(
     confirmation_page(state, headers, &req, &session, now)
 }
 
-/// Ends the session and notifies the clients (Back-Channel Logout 1.0 §2.5).
+/// Ends the session, revokes its non-`offline_access` grants and notifies the clients
+/// (Back-Channel Logout 1.0 §2.5).
 async fn logout(state: &AppState, session: &Session, now: i64) {
-    match state.store.end_session(&session.id, now) {
-        Ok(true) => {
-            tracing::info!(target: "oidckit_server::logout", outcome = "ended", "session ended");
-            crate::backchannel::notify(state, session, now).await;
-        }
-        Ok(false) => {}
-        Err(e) => tracing::error!(error = %e, "ending the session failed"),
-    }
+    crate::backchannel::end_session(state, session, now).await;
 }
 
 /// After the logout (or without one): the redirect to the registered

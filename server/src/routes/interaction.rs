@@ -353,10 +353,8 @@ async fn post_login(
             .reauthenticate_session(&s.id, now, lifetime)
             .map(|s| (s, c)),
         _ => {
-            if let Some(old) = &current
-                && state.store.end_session(&old.id, now).unwrap_or(false)
-            {
-                crate::backchannel::notify(&state, old, now).await;
+            if let Some(old) = &current {
+                crate::backchannel::end_session(&state, old, now).await;
             }
             state.store.create_session(username, now, lifetime)
         }
