@@ -1206,6 +1206,16 @@ async fn client_save(
     if let Err(e) = state.store.put_client(&client, source, now()) {
         return server_error(&e);
     }
+    // Publish what the scenario needs at once (kid-absent-multi's decoy key), as the switch
+    // endpoint does, so an RP fetching the JWKS before the first token sees it already.
+    if let Some(sc) = client
+        .scenario
+        .as_deref()
+        .and_then(|s| crate::scenario::Scenario::parse(s).ok())
+        && let Err(e) = crate::scenario::prepare(&state, sc)
+    {
+        return server_error(&e);
+    }
     if let Some(orig) = &original
         && *orig != client.client_id
         && let Err(e) = state.store.delete_client(orig)
@@ -1694,6 +1704,11 @@ async fn set_global_scenario(
             );
         }
     };
+    if let Ok(sc) = crate::scenario::Scenario::parse(name)
+        && let Err(e) = crate::scenario::prepare(&state, sc)
+    {
+        return server_error(&e);
+    }
     match state
         .store
         .set_setting(crate::scenario::GLOBAL_SETTING, name)
