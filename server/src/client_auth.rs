@@ -336,16 +336,59 @@ fn assertion_algs(client: &ClientConfig, secret: bool) -> Result<Vec<Alg>, Strin
         .collect())
 }
 
+/// A client's registered public keys as a JWS key source (RFC 7515 §4.1.4): keys are matched
+/// by `alg` and `kid` like a JWK Set, except that a key registered without a `kid` (a PEM key or
+/// certificate, or a JWK without `kid`) also answers to any `kid` the token names: the client
+/// cannot know a kid we never assigned, and libraries often send one anyway.
+#[derive(Debug, Clone)]
+pub struct ClientKeys {
+    set: JwkSet,
+}
+
+impl ClientKeys {
+    /// Every key.
+    pub fn keys(&self) -> &[Key] {
+        self.set.keys()
+    }
+}
+
+impl oidckit::jws::KeySource for ClientKeys {
+    fn candidates(&self, header: &oidckit::jws::Header) -> oidckit::Result<Vec<&Key>> {
+        if header.alg.family() == Family::Oct {
+            return Err(oidckit::Error::JwksNoMatchingKey);
+        }
+        let mut keys = self.set.candidates(header.alg, header.kid.as_deref());
+        if keys.is_empty() && header.kid.is_some() {
+            keys = self
+                .set
+                .candidates(header.alg, None)
+                .into_iter()
+                .filter(|k| k.meta.kid.is_none())
+                .collect();
+        }
+        if keys.is_empty() {
+            return Err(oidckit::Error::JwksNoMatchingKey);
+        }
+        Ok(keys)
+    }
+
+    fn default_algs(&self) -> Vec<Alg> {
+        self.set.default_algs()
+    }
+}
+
 /// The keys that verify a `private_key_jwt` assertion: the registered `jwks` and
 /// `public_key_pem`, plus the `jwks_uri` document (fetched, cached briefly).
-pub async fn client_keys(client: &ClientConfig, now: i64) -> Result<JwkSet, String> {
+pub async fn client_keys(client: &ClientConfig, now: i64) -> Result<ClientKeys, String> {
     let mut keys: Vec<Key> = client.public_keys()?;
     if let Some(uri) = &client.jwks_uri {
         let text = fetch_jwks(uri, now).await?;
         let set = JwkSet::from_json(&text).map_err(|e| format!("jwks_uri: {e}"))?;
         keys.extend(set.keys().iter().cloned());
     }
-    Ok(JwkSet::from_keys(keys))
+    Ok(ClientKeys {
+        set: JwkSet::from_keys(keys),
+    })
 }
 
 async fn fetch_jwks(uri: &str, now: i64) -> Result<String, String> {

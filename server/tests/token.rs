@@ -1480,3 +1480,53 @@ async fn dpop_binds_the_access_token() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_kid_header_matches_a_key_registered_without_kid() {
+    let t = setup();
+    let with_kid = |client_id: &str, key: &Key, alg: Alg, kid: &str| {
+        create_client_assertion(
+            &ClientAssertion {
+                client_id,
+                audience: TOKEN,
+                key,
+                alg,
+                kid: Some(kid),
+                x5t: None,
+                lifetime: None,
+                claims: Object::new(),
+            },
+            now(),
+            &mut rng(),
+        )
+        .unwrap()
+    };
+    // The demo backend registered a PEM key (no kid): any kid is fine.
+    let a = with_kid(BACKEND, &backend_key(), Alg::Rs256, "my-key-2026");
+    let r = token(
+        &t.st,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER),
+            ("client_assertion", &a),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A JWKS key with a kid must be named by that kid.
+    for (kid, ok) in [("es-1", true), ("es-2", false)] {
+        let a = with_kid("pkjwt-jwks", &t.es_key, Alg::Es256, kid);
+        let r = token(
+            &t.st,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER),
+                ("client_assertion", &a),
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(r.status == StatusCode::OK, ok, "{kid}: {}", r.body);
+    }
+}
