@@ -1540,3 +1540,38 @@ async fn reauthentication_keeps_the_session_another_user_replaces_it() {
         "bob"
     );
 }
+
+#[tokio::test]
+async fn default_scope_and_unsupported_scopes() {
+    let t = setup();
+    let cookie = session(&t, "alice", now(), None);
+    // No scope: the client's default scope (RFC 6749 §3.3), listed on the consent page.
+    let r = call(&t.st, Method::GET, &spa(&[("scope", "")]), None, &cookie).await;
+    for s in ["openid", "profile", "email", "offline_access", "api:read"] {
+        assert!(r.body.contains(&format!("<code>{s}</code>")), "{s}");
+    }
+    // allow_unsupported_scope: unknown scopes are dropped instead of refused.
+    let mut config = (*t.st).config.clone();
+    config.server.allow_unsupported_scope = true;
+    let store = Store::open(&Storage::InMemory).unwrap();
+    let mut rng = UnwrapErr(getrandom::SysRng);
+    let st =
+        Arc::new(AppState::new(config, ISSUER.into(), store, 1_700_000_000, &mut rng).unwrap());
+    let (_, c) = st.store.create_session("alice", now(), 86400).unwrap();
+    st.store.remember_consent("alice", SPA, "openid").unwrap();
+    let r = call(
+        &st,
+        Method::GET,
+        &spa(&[("scope", "openid unknown:thing")]),
+        None,
+        &format!("oidckit_session={c}"),
+    )
+    .await;
+    let p = response_params(r.location());
+    let (_, data) = st
+        .store
+        .consume_code(p["code"].as_str().unwrap(), now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(data.scope, "openid");
+}
