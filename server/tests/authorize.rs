@@ -1551,7 +1551,7 @@ async fn default_scope_and_unsupported_scopes() {
         assert!(r.body.contains(&format!("<code>{s}</code>")), "{s}");
     }
     // allow_unsupported_scope: unknown scopes are dropped instead of refused.
-    let mut config = (*t.st).config.clone();
+    let mut config = t.st.config.clone();
     config.server.allow_unsupported_scope = true;
     let store = Store::open(&Storage::InMemory).unwrap();
     let mut rng = UnwrapErr(getrandom::SysRng);
