@@ -306,6 +306,31 @@ async fn static_files_from_www_and_pkg_without_traversal() {
     let (status, _, _) = call(&st, Method::POST, "/www/app.js").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 
+    // Under an issuer path: served below it (a `/www/` inside the path is not the tree).
+    let config = Config::embedded_default().unwrap();
+    let store = Store::open(&Storage::InMemory).unwrap();
+    let options = oidckit_server::ServeOptions {
+        www_dir: Some(www.clone()),
+        pkg_dir: Some(pkg.clone()),
+        ..oidckit_server::ServeOptions::default()
+    };
+    let tenant = Arc::new(
+        AppState::with_options(
+            config,
+            "http://127.0.0.1:8080/www/t".into(),
+            store,
+            1,
+            &mut UnwrapErr(getrandom::SysRng),
+            &options,
+        )
+        .unwrap(),
+    );
+    let (status, _, body) = call(&tenant, Method::GET, "/www/t/www/app.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"export {};");
+    let (status, _, _) = call(&tenant, Method::GET, "/www/app.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // A missing directory is a 404 too (www/ is built by its own issue).
     let st = asset_state(&root.join("missing"), &root.join("missing2"));
     let (status, _, _) = call(&st, Method::GET, "/www/").await;

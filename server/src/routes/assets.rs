@@ -84,14 +84,16 @@ async fn pkg_file(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     serve(&state, Tree::Pkg, &uri).await
 }
 
-/// The part of the request path after `/www/` or `/pkg/`, still percent-encoded.
-fn relative_path(uri: &Uri, tree: Tree) -> Option<&str> {
+/// The part of the request path after `{prefix}/www/` or `{prefix}/pkg/`, still
+/// percent-encoded.
+fn relative_path<'a>(uri: &'a Uri, tree: Tree, prefix: &str) -> Option<&'a str> {
     let marker = match tree {
         Tree::Www => "/www/",
         Tree::Pkg => "/pkg/",
     };
-    let path = uri.path();
-    path.find(marker).and_then(|i| path.get(i + marker.len()..))
+    uri.path()
+        .strip_prefix(prefix)
+        .and_then(|p| p.strip_prefix(marker))
 }
 
 /// Decodes and checks the request path: plain segments only (no `.`, `..`, empty or hidden
@@ -197,7 +199,8 @@ async fn serve(state: &AppState, tree: Tree, uri: &Uri) -> Response {
             "no such file (the demo app is built by its own issue; the package by scripts/build.sh)",
         )
     };
-    let Some(segments) = relative_path(uri, tree).and_then(safe_segments) else {
+    let prefix = crate::routes::discovery::issuer_path(&state.issuer);
+    let Some(segments) = relative_path(uri, tree, prefix).and_then(safe_segments) else {
         return not_found();
     };
     let Some((file, body)) = load(tree.root(state).to_path_buf(), segments.clone()).await else {
