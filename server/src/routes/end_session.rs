@@ -100,12 +100,14 @@ fn single<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a s
 /// not checked ("the OP need not be the one that issued it... it MAY be expired" reads: an
 /// expired hint is still a valid hint).
 fn verify_hint(state: &AppState, hint: &str, now: i64) -> Result<Object, String> {
-    let set = state
+    let mut set = state
         .keys
         .read()
         .map_err(|_| "the key ring lock is poisoned".to_owned())?
         .jwks()
         .map_err(|e| e.to_string())?;
+    // The keys scenarios publish (rotated, decoy) sign ID Tokens too.
+    crate::scenario::extend_jwks(state, &mut set);
     let jwks = JwkSet::from_object(&set).map_err(|e| e.to_string())?;
     // Evaluate the time claims at a moment when the token was valid: just before its `exp`.
     let exp = jwt::decode(hint)
