@@ -55,6 +55,23 @@ async fn introspect(State(state): State<Arc<AppState>>, req: Request) -> Respons
             Ok(c) => c,
             Err(r) => return r,
         };
+    let res = answer(&state, &client, &fr.form, now);
+    tracing::info!(
+        target: "oidckit_server::introspect",
+        client_id = client.client_id,
+        status = res.status().as_u16(),
+        "introspection"
+    );
+    res
+}
+
+/// The introspection answer for an authenticated `client` (RFC 7662 §2.2).
+fn answer(
+    state: &AppState,
+    client: &crate::config::ClientConfig,
+    form: &[(String, String)],
+    now: i64,
+) -> Response {
     if client.client_type == ClientType::Public {
         return json_error(
             StatusCode::UNAUTHORIZED,
@@ -62,14 +79,14 @@ async fn introspect(State(state): State<Arc<AppState>>, req: Request) -> Respons
             "introspection needs an authenticated (confidential or resource server) client (RFC 7662 §2.1)",
         );
     }
-    let Some(token) = param(&fr.form, "token") else {
+    let Some(token) = param(form, "token") else {
         return json_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "the token parameter is missing (RFC 7662 §2.1)",
         );
     };
-    let hint = param(&fr.form, "token_type_hint");
+    let hint = param(form, "token_type_hint");
     let sees_all = client.client_type == ClientType::ResourceServer;
     let visible = |data: &Object| {
         sees_all || data.get("client_id").and_then(Value::as_str) == Some(&client.client_id)
@@ -82,10 +99,10 @@ async fn introspect(State(state): State<Arc<AppState>>, req: Request) -> Respons
     };
     for access in order {
         let found = if access {
-            access_token::lookup(&state, token, now)
+            access_token::lookup(state, token, now)
                 .map(|d| d.map(|d| access_token::public_claims(&d)))
         } else {
-            refresh_claims(&state, token, now)
+            refresh_claims(state, token, now)
         };
         match found {
             Ok(Some(data)) if visible(&data) => {

@@ -54,7 +54,24 @@ async fn revoke(State(state): State<Arc<AppState>>, req: Request) -> Response {
             Ok(c) => c,
             Err(r) => return r,
         };
-    let Some(token) = param(&fr.form, "token") else {
+    let res = answer(&state, &client, &fr.form, now);
+    tracing::info!(
+        target: "oidckit_server::revoke",
+        client_id = client.client_id,
+        status = res.status().as_u16(),
+        "revocation"
+    );
+    res
+}
+
+/// Revokes what `form` names for an authenticated `client` (RFC 7009 §2.1, §2.2).
+fn answer(
+    state: &AppState,
+    client: &crate::config::ClientConfig,
+    form: &[(String, String)],
+    now: i64,
+) -> Response {
+    let Some(token) = param(form, "token") else {
         return json_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -63,7 +80,7 @@ async fn revoke(State(state): State<Arc<AppState>>, req: Request) -> Response {
     };
     // Refresh tokens first when hinted, else access tokens first (§2.1: the hint only speeds
     // up the lookup).
-    let refresh_first = param(&fr.form, "token_type_hint") == Some("refresh_token");
+    let refresh_first = param(form, "token_type_hint") == Some("refresh_token");
     for refresh in [refresh_first, !refresh_first] {
         if refresh {
             match state.store.refresh_token(token) {
@@ -79,7 +96,7 @@ async fn revoke(State(state): State<Arc<AppState>>, req: Request) -> Response {
                 Err(e) => return internal(&e),
             }
         } else {
-            match access_token::find(&state, token, now) {
+            match access_token::find(state, token, now) {
                 Ok(Some(found)) => {
                     let mine = found.data.get("client_id").and_then(Value::as_str)
                         == Some(client.client_id.as_str());
