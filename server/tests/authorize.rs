@@ -1575,3 +1575,23 @@ async fn default_scope_and_unsupported_scopes() {
         .unwrap();
     assert_eq!(data.scope, "openid");
 }
+
+#[tokio::test]
+async fn a_session_of_a_deleted_user_is_no_session() {
+    let t = setup();
+    let cookie = session(&t, "bob", now(), Some((SPA, "openid profile")));
+    let r = call(&t.st, Method::GET, &spa(&[]), None, &cookie).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert!(t.st.store.delete_user("bob").unwrap());
+    let r = call(
+        &t.st,
+        Method::GET,
+        &spa(&[("prompt", "none")]),
+        None,
+        &cookie,
+    )
+    .await;
+    assert_eq!(response_params(r.location())["error"], "login_required");
+    let r = call(&t.st, Method::GET, &spa(&[]), None, &cookie).await;
+    assert!(r.body.contains("type=\"password\""));
+}

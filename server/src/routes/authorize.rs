@@ -809,7 +809,13 @@ async fn authorize(
         tracing::warn!(error = %e, "touch_client failed");
     }
     let session = match session::current_session(state, headers, now) {
-        Ok(s) => s,
+        // A session whose user was deleted (admin page) is no session.
+        Ok(Some(s)) => match state.store.user(&s.username) {
+            Ok(Some(_)) => Some(s),
+            Ok(None) => None,
+            Err(e) => return server_error(state, &client, &req, &e, post),
+        },
+        Ok(None) => None,
         Err(e) => return server_error(state, &client, &req, &e, post),
     };
     let needs_login = match &session {
