@@ -1595,3 +1595,31 @@ async fn a_session_of_a_deleted_user_is_no_session() {
     let r = call(&t.st, Method::GET, &spa(&[]), None, &cookie).await;
     assert!(r.body.contains("type=\"password\""));
 }
+
+#[tokio::test]
+async fn response_types_of_disabled_grant_types_are_unsupported() {
+    let t = setup();
+    let mut config = t.st.config.clone();
+    config.server.grant_types_supported = vec!["authorization_code".into(), "refresh_token".into()];
+    let store = Store::open(&Storage::InMemory).unwrap();
+    let mut rng = UnwrapErr(getrandom::SysRng);
+    let st =
+        Arc::new(AppState::new(config, ISSUER.into(), store, 1_700_000_000, &mut rng).unwrap());
+    for rt in ["id_token", "code id_token", "code token", "id_token token"] {
+        let r = call(
+            &st,
+            Method::GET,
+            &spa(&[("response_type", rt), ("nonce", "n")]),
+            None,
+            "",
+        )
+        .await;
+        assert_eq!(
+            response_params(r.location())["error"],
+            "unsupported_response_type",
+            "{rt}"
+        );
+    }
+    let r = call(&st, Method::GET, &spa(&[]), None, "").await;
+    assert_eq!(r.status, StatusCode::OK);
+}

@@ -524,6 +524,27 @@ pub fn validate(
             format!("unsupported response_type {rt_raw:?}"),
         ));
     };
+    // The grant types the response type belongs to must be enabled on the server (OpenID
+    // Connect Dynamic Client Registration 1.0 §2: code → authorization_code, id_token and
+    // token → implicit).
+    let enabled = |g: &str| {
+        state
+            .config
+            .server
+            .grant_types_supported
+            .iter()
+            .any(|x| x == g)
+    };
+    let parts: Vec<&str> = response_type.split(' ').collect();
+    if (parts.contains(&"code") && !enabled("authorization_code"))
+        || ((parts.contains(&"token") || parts.contains(&"id_token")) && !enabled("implicit"))
+    {
+        return Err(fail(
+            &target,
+            "unsupported_response_type",
+            format!("response_type {response_type:?} is disabled on this server"),
+        ));
+    }
     if !client_response_types(client).contains(&response_type) {
         return Err(fail(
             &target,
