@@ -130,7 +130,12 @@ impl Refusal {
     pub fn respond(self, state: &AppState, client: Option<&ClientConfig>, post: bool) -> Response {
         match self {
             Self::Page(error, description) => {
-                html::error_page(StatusCode::BAD_REQUEST, error, &description)
+                let status = if error == "server_error" {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                html::error_page(status, error, &description)
             }
             Self::Redirect(target, error, description) => {
                 error_response(state, client, &target, error, &description, post)
