@@ -1623,3 +1623,86 @@ async fn response_types_of_disabled_grant_types_are_unsupported() {
     let r = call(&st, Method::GET, &spa(&[]), None, "").await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn malformed_input_never_answers_500() {
+    let t = setup();
+    let cookie = session(&t, "alice", now(), Some((SPA, "openid profile")));
+    let nasty = [
+        "%",
+        "%zz",
+        "%ff%fe",
+        "a=%C3%28",
+        "&&&",
+        "=",
+        "client_id",
+        "client_id=&redirect_uri=",
+        "claims=%7B%7B",
+        "max_age=99999999999999999999",
+        "request=...",
+        "request=a.b.c",
+        "request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A",
+        "request_uri=http%3A%2F%2F127.0.0.1%3A1%2F",
+        "prompt=%00",
+        "state=%0d%0aSet-Cookie%3A%20x",
+        "response_mode=form_post&state=%3Cscript%3E",
+        "id_token_hint=a.b.c",
+        "id_token_hint=eyJhbGciOiJub25lIn0.e30.",
+        "interaction=x&csrf=y",
+        "interaction=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "decision=allow",
+        "username=%00&password=%00",
+    ];
+    let base = spa(&[]).trim_start_matches("/authorize?").to_owned();
+    for q in nasty {
+        for (method, path) in [
+            (Method::GET, "/authorize"),
+            (Method::POST, "/authorize"),
+            (Method::POST, "/login"),
+            (Method::POST, "/consent"),
+            (Method::POST, "/par"),
+            (Method::GET, "/end-session"),
+            (Method::POST, "/end-session"),
+        ] {
+            for query in [q.to_owned(), format!("{base}&{q}")] {
+                let (uri, body) = if method == Method::GET {
+                    (format!("{path}?{query}"), None)
+                } else {
+                    (path.to_owned(), Some(query.as_str()))
+                };
+                for c in ["", cookie.as_str()] {
+                    let r = call(&t.st, method.clone(), &uri, body, c).await;
+                    assert!(
+                        r.status.as_u16() < 500,
+                        "{method} {uri} {body:?}: {} {}",
+                        r.status,
+                        r.body
+                    );
+                }
+            }
+        }
+    }
+    // A body that is not form data, and a form without a content type.
+    for path in ["/authorize", "/login", "/consent", "/par", "/end-session"] {
+        use tower::ServiceExt;
+        for ct in [
+            None,
+            Some("application/json"),
+            Some("text/plain; charset=utf-8"),
+        ] {
+            let mut req = Request::builder().method(Method::POST).uri(path);
+            if let Some(ct) = ct {
+                req = req.header("content-type", ct);
+            }
+            let res = router(t.st.clone())
+                .oneshot(req.body(Body::from(vec![0xff, 0xfe, b'{'])).unwrap())
+                .await
+                .unwrap();
+            assert!(
+                res.status().as_u16() < 500,
+                "{path} {ct:?}: {}",
+                res.status()
+            );
+        }
+    }
+}
