@@ -773,6 +773,8 @@ export interface ValidateIdTokenOptions {
   requireAtHash?: boolean;
   requireCHash?: boolean;
   clockTolerance?: number | string;
+  /** The oldest accepted `iat`, as an age in seconds or a jose-style string such as `'2h'` (default one day; OpenID Connect Core 1.0 §3.1.3.7 step 10). */
+  maxTokenAge?: number | string;
   currentDate?: Date;
   /** The original ID Token's claims: OpenID Connect Core 1.0 §12.2 (refresh) or §3.3.3.6 (hybrid). */
   original?: JWTPayload;

@@ -672,15 +672,31 @@ fn expired_beyond_tolerance() {
     );
 }
 
-/// FAPI `iat-is-week-in-past`: accepted. Design choice (documented in `oidc::id_token`): `iat`
-/// is required and type-checked but its age is not limited — `exp` bounds the token's life and
-/// `max_age` applies to `auth_time` (§3.1.3.7 steps 10, 13).
+/// FAPI `iat-is-week-in-past` (conformance suite `FAPI1AdvancedFinalClientTestIatIsWeekInPast`:
+/// the client must reject it): an `iat` older than `max_token_age` (default one day, §3.1.3.7
+/// step 10) fails with `ERR_JWT_EXPIRED` even though `exp` is still in the future; a larger
+/// `max_token_age` accepts it, and the bound honours the clock tolerance.
 #[test]
-fn iat_week_in_past_is_ok_without_max_age() {
+fn iat_week_in_past_is_rejected_by_default() {
     let op = Op::new();
-    let t = op.sign(&with(claims(), "iat", json!(NOW - 7 * 24 * 3600)));
-    let verified = validate_id_token(&t, &op.public, &validation()).unwrap();
-    assert_eq!(verified.claims["iat"], NOW - 7 * 24 * 3600);
+    let week = 7 * 24 * 3600;
+    let t = op.sign(&with(claims(), "iat", json!(NOW - week)));
+    let err = validate_id_token(&t, &op.public, &validation()).unwrap_err();
+    assert_eq!(code(&Err::<(), _>(err)), "ERR_JWT_EXPIRED");
+    let lax = IdTokenValidation {
+        max_token_age: 8 * 24 * 3600,
+        ..validation()
+    };
+    let verified = validate_id_token(&t, &op.public, &lax).unwrap();
+    assert_eq!(verified.claims["iat"], NOW - week);
+    let day = oidckit::oidc::id_token::DEFAULT_ID_TOKEN_MAX_AGE as i64;
+    let edge = op.sign(&with(claims(), "iat", json!(NOW - day - 5)));
+    assert!(validate_id_token(&edge, &op.public, &validation()).is_err());
+    let tolerant = IdTokenValidation {
+        clock_tolerance: 5,
+        ..validation()
+    };
+    validate_id_token(&edge, &op.public, &tolerant).unwrap();
 }
 
 /// EdDSA ID Tokens hash `at_hash` / `c_hash` with SHA-512 (left-most 256 bits), and the

@@ -143,7 +143,7 @@ function tokenString(token, what) {
 
 const ID_TOKEN_OPTIONS = [
   'issuer', 'clientId', 'audience', 'algorithms', 'nonce', 'maxAge', 'requireAuthTime', 'accessToken', 'code',
-  'requireAtHash', 'requireCHash', 'clockTolerance', 'currentDate', 'original', 'continuity',
+  'requireAtHash', 'requireCHash', 'clockTolerance', 'maxTokenAge', 'currentDate', 'original', 'continuity',
 ];
 
 /** The JSON options of oauthValidateIdToken from validateIdToken's options. */
@@ -163,6 +163,7 @@ export function idTokenOptions(options) {
     requireAtHash: optBool(o, 'requireAtHash'),
     requireCHash: optBool(o, 'requireCHash'),
     clockTolerance: clockTolerance(o),
+    maxTokenAge: optSeconds(o, 'maxTokenAge'),
     original: o.original,
     continuity: optString(o, 'continuity'),
   };

@@ -8,10 +8,11 @@
 //! request, `auth_time` is checked against `max_age`, and `at_hash` / `c_hash` bind the ID
 //! Token to the access token and the authorization code.
 //!
-//! `iat` is required and type-checked but its age is not limited: the token's lifetime is
-//! bounded by `exp`, and `max_age` constrains `auth_time`, not `iat` (OpenID Connect Core 1.0
-//! §3.1.3.7 step 10 leaves the `iat` window to the client; FAPI's `iat-is-week-in-past` test
-//! expects acceptance).
+//! `iat` is required and its age is limited ([`IdTokenValidation::max_token_age`], default
+//! [`DEFAULT_ID_TOKEN_MAX_AGE`], one day): OpenID Connect Core 1.0 §3.1.3.7 step 10 lets the
+//! client "reject tokens that were issued too far away from the current time", and the
+//! conformance suite's FAPI client test `iat-is-week-in-past` expects an ID Token issued a week
+//! ago (with `exp` still in the future) to be rejected.
 
 use core::fmt;
 
@@ -26,6 +27,10 @@ use crate::json::Object;
 use crate::jwa::Alg;
 use crate::jws::{self, KeySource};
 use crate::jwt::{self, VerifiedJwt};
+
+/// The default oldest accepted ID Token `iat`, as an age in seconds (one day; OpenID Connect
+/// Core 1.0 §3.1.3.7 step 10 leaves the window to the client).
+pub const DEFAULT_ID_TOKEN_MAX_AGE: u64 = 86_400;
 
 /// What [`validate_id_token`] expects of an ID Token (OpenID Connect Core 1.0 §3.1.3.7).
 #[derive(Clone)]
@@ -64,6 +69,9 @@ pub struct IdTokenValidation {
     /// Allowed clock skew in seconds for `exp`, `nbf` and `auth_time` (at most
     /// [`jwt::MAX_CLOCK_TOLERANCE`]).
     pub clock_tolerance: u64,
+    /// The oldest accepted `iat`, as an age in seconds (§3.1.3.7 step 10); older tokens fail
+    /// with [`Error::JwtExpired`]. Default [`DEFAULT_ID_TOKEN_MAX_AGE`].
+    pub max_token_age: u64,
     /// The current time, in seconds since the Unix epoch (the core never reads a clock).
     pub now: UnixTime,
 }
@@ -85,6 +93,7 @@ impl IdTokenValidation {
             require_at_hash: false,
             require_c_hash: false,
             clock_tolerance: 0,
+            max_token_age: DEFAULT_ID_TOKEN_MAX_AGE,
             now,
         }
     }
@@ -106,6 +115,7 @@ impl fmt::Debug for IdTokenValidation {
             .field("require_at_hash", &self.require_at_hash)
             .field("require_c_hash", &self.require_c_hash)
             .field("clock_tolerance", &self.clock_tolerance)
+            .field("max_token_age", &self.max_token_age)
             .field("now", &self.now)
             .finish()
     }
@@ -186,7 +196,8 @@ fn check_hash(
 ///
 /// In order: the signature with an allowed algorithm (`none` never is; steps 6–8), then `iss`
 /// exact (step 2), `sub` (§2), `aud` containing `client_id` (step 3), `exp` not passed (step
-/// 9) and `iat` present (step 10), all REQUIRED; then `azp` (required and equal to
+/// 9) and `iat` present and at most [`IdTokenValidation::max_token_age`] old (step 10), all
+/// REQUIRED; then `azp` (required and equal to
 /// `client_id` when `aud` has several values, equal to it whenever present; steps 4–5),
 /// `nonce` (step 11), `auth_time` against `max_age` (step 13), `at_hash` (§3.2.2.9) and
 /// `c_hash` (§3.3.2.11). Secrets are compared in constant time.
@@ -237,6 +248,18 @@ pub fn validate_id_token(
     let verified = jwt::verify(token, keys, &jwt_validation)?;
     let claims = &verified.claims;
     let alg = verified.header.alg;
+
+    // §3.1.3.7 step 10: an `iat` too far in the past (a future `iat` is left to `exp`/`nbf`
+    // and the clock tolerance: OP and RP clocks differ).
+    if let Some(iat) = claims.get("iat").and_then(Value::as_f64)
+        && (v.now as f64) - iat - (v.clock_tolerance as f64) > v.max_token_age as f64
+    {
+        return Err(Error::JwtExpired(ClaimFailure::new(
+            "iat",
+            "check_failed",
+            "\"iat\" claim timestamp check failed (too far in the past)",
+        )));
+    }
 
     // Explicit typing against cross-JWT confusion (RFC 8725 §3.11, security.md row 23): an ID
     // Token is untyped or typed `JWT` (RFC 7519 §5.1); `logout+jwt`, `at+jwt`, `dpop+jwt` and

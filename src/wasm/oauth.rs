@@ -905,6 +905,7 @@ struct IdTokenIn {
     require_at_hash: bool,
     require_c_hash: bool,
     clock_tolerance: u64,
+    max_token_age: Option<u64>,
     /// The claims of the ID Token this one must continue (OIDC Core §12.2, §3.3.3.6).
     original: Option<Object>,
     /// `refresh` (default) or `hybrid`.
@@ -928,6 +929,7 @@ impl IdTokenIn {
                 "requireAtHash",
                 "requireCHash",
                 "clockTolerance",
+                "maxTokenAge",
                 "original",
                 "continuity",
             ],
@@ -944,6 +946,7 @@ impl IdTokenIn {
             require_at_hash: o.flag("requireAtHash")?,
             require_c_hash: o.flag("requireCHash")?,
             clock_tolerance: o.u64("clockTolerance")?.unwrap_or(0),
+            max_token_age: o.u64("maxTokenAge")?,
             original: o.object("original")?,
             continuity: o.str("continuity")?,
         })
@@ -953,7 +956,8 @@ impl IdTokenIn {
 /// Validates an ID Token with a key or a JWK Set (exactly one given); returns
 /// `[protectedHeader, claims]`. Options: `issuer`, `clientId`, `algorithms` (default RS256),
 /// `nonce`, `maxAge`, `requireAuthTime`, `accessToken`, `code`, `requireAtHash`,
-/// `requireCHash`, `clockTolerance`, and `original` (+ `continuity`: `refresh` | `hybrid`) for
+/// `requireCHash`, `clockTolerance`, `maxTokenAge` (oldest accepted `iat`, default one day),
+/// and `original` (+ `continuity`: `refresh` | `hybrid`) for
 /// OpenID Connect Core 1.0 §12.2 / §3.3.3.6.
 #[wasm_bindgen(js_name = oauthValidateIdToken)]
 pub fn oauth_validate_id_token(
@@ -1003,6 +1007,9 @@ fn validate_id_token_with(
         require_at_hash: o.require_at_hash,
         require_c_hash: o.require_c_hash,
         clock_tolerance: o.clock_tolerance,
+        max_token_age: o
+            .max_token_age
+            .unwrap_or(id_token::DEFAULT_ID_TOKEN_MAX_AGE),
         ..id_token::IdTokenValidation::new(o.issuer, o.client_id, unix_time(now)?)
     };
     let verified = id_token::validate_id_token(token_value, keys, &v)?;
