@@ -1530,3 +1530,89 @@ async fn a_kid_header_matches_a_key_registered_without_kid() {
         assert_eq!(r.status == StatusCode::OK, ok, "{kid}: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn dpop_bound_codes_and_public_refresh_tokens() {
+    let t = setup();
+    let key = Key::generate(Alg::Es256, &mut rng(), GenerateOptions::default()).unwrap();
+    let jkt = key
+        .thumbprint(oidckit::jwk::ThumbprintHash::Sha256)
+        .unwrap();
+    let proof = |k: &Key| {
+        create_proof(
+            &DpopProofRequest {
+                key: k,
+                alg: None,
+                htm: "POST",
+                htu: TOKEN,
+                access_token: None,
+                nonce: None,
+            },
+            now(),
+            &mut rng(),
+        )
+        .unwrap()
+    };
+    // A code bound to a key (RFC 9449 §10, dpop_jkt): without a proof, refused.
+    let challenge = code_challenge_s256(VERIFIER).unwrap();
+    let bound_code = |t: &T| {
+        let grant =
+            t.st.store
+                .create_grant(SPA, Some("alice"), None, "openid offline_access", now())
+                .unwrap();
+        let data = AuthorizationData {
+            client_id: SPA.into(),
+            username: "alice".into(),
+            redirect_uri: SPA_CB.into(),
+            scope: "openid offline_access".into(),
+            code_challenge: Some(challenge.clone()),
+            auth_time: now(),
+            dpop_jkt: Some(jkt.clone()),
+            ..AuthorizationData::default()
+        };
+        let code = oidckit_server::tokens::random_handle();
+        t.st.store
+            .insert_code(&code, &grant, &data, now() + 60)
+            .unwrap();
+        code
+    };
+    let code = bound_code(&t);
+    let params = |code: &str| {
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("client_id", SPA.to_owned()),
+            ("code", code.to_owned()),
+            ("redirect_uri", SPA_CB.to_owned()),
+            ("code_verifier", VERIFIER.to_owned()),
+        ]
+    };
+    let p = params(&code);
+    let p: Vec<(&str, &str)> = p.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let r = token(&t.st, &p, &[]).await;
+    assert_eq!(r.error(), "invalid_grant");
+    // With a proof from another key: refused too.
+    let other = Key::generate(Alg::Es256, &mut rng(), GenerateOptions::default()).unwrap();
+    let code = bound_code(&t);
+    let p = params(&code);
+    let p: Vec<(&str, &str)> = p.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let r = token(&t.st, &p, &[("dpop", &proof(&other))]).await;
+    assert_eq!(r.error(), "invalid_grant");
+    // With the right key: a DPoP token and a refresh token bound to that key (public client).
+    let code = bound_code(&t);
+    let p = params(&code);
+    let p: Vec<(&str, &str)> = p.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let r = token(&t.st, &p, &[("dpop", &proof(&key))]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["token_type"], "DPoP");
+    let rt = r.body["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("client_id", SPA),
+        ("refresh_token", rt.as_str()),
+    ];
+    let r = token(&t.st, &refresh, &[]).await;
+    assert_eq!(r.error(), "invalid_grant");
+    let r = token(&t.st, &refresh, &[("dpop", &proof(&key))]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["token_type"], "DPoP");
+}
