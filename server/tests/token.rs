@@ -1616,3 +1616,48 @@ async fn dpop_bound_codes_and_public_refresh_tokens() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["token_type"], "DPoP");
 }
+
+/// A `MakeWriter` collecting log output.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The request log names the client even when only an assertion identifies it.
+#[tokio::test]
+async fn the_request_log_names_assertion_authenticated_clients() {
+    use tracing_subscriber::prelude::*;
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(move || sink.clone()),
+    );
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let t = setup();
+    let a = assertion(BACKEND, TOKEN, &backend_key(), Alg::Rs256);
+    let r = token(
+        &t.st,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER),
+            ("client_assertion", &a),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = log.lines().find(|l| l.contains("/token")).unwrap();
+    assert!(line.contains(BACKEND), "{line}");
+    assert!(!log.contains(&a), "the assertion is never logged");
+}

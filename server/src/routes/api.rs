@@ -54,8 +54,12 @@ pub fn routes(prefix: &str) -> Router<Arc<AppState>> {
         .layer(axum::middleware::map_response(crate::cors::allow))
 }
 
-fn json_ok(body: Value) -> Response {
+fn json_ok(auth: &Authorized, body: Value) -> Response {
     let mut res = (StatusCode::OK, body.to_string()).into_response();
+    if let Some(c) = auth.data.get("client_id").and_then(Value::as_str) {
+        res.extensions_mut()
+            .insert(crate::app::LoggedClient(c.to_owned()));
+    }
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -171,7 +175,7 @@ async fn me(State(state): State<Arc<AppState>>, req: Request) -> Response {
             Err(e) => return internal(&e),
         }
     }
-    json_ok(Value::Object(out))
+    json_ok(&auth, Value::Object(out))
 }
 
 /// `GET /api/items` (needs `api:read`).
@@ -181,12 +185,15 @@ async fn items(State(state): State<Arc<AppState>>, req: Request) -> Response {
         Err(r) => return r,
     };
     let sub = auth.data.get("sub").cloned().unwrap_or(Value::Null);
-    json_ok(json!({
-        "sub": sub,
-        "items": [
-            {"id": 1, "name": "Teapot", "owner": "the Hatter"},
-            {"id": 2, "name": "Pocket watch", "owner": "the White Rabbit"},
-            {"id": 3, "name": "Croquet mallet", "owner": "the Queen of Hearts"},
-        ],
-    }))
+    json_ok(
+        &auth,
+        json!({
+            "sub": sub,
+            "items": [
+                {"id": 1, "name": "Teapot", "owner": "the Hatter"},
+                {"id": 2, "name": "Pocket watch", "owner": "the White Rabbit"},
+                {"id": 3, "name": "Croquet mallet", "owner": "the Queen of Hearts"},
+            ],
+        }),
+    )
 }

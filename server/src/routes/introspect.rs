@@ -55,8 +55,10 @@ async fn introspect(State(state): State<Arc<AppState>>, req: Request) -> Respons
             Ok(c) => c,
             Err(r) => return r,
         };
-    let res = answer(&state, &client, &fr.form, now);
-    tracing::info!(
+    let mut res = answer(&state, &client, &fr.form, now);
+    res.extensions_mut()
+        .insert(crate::app::LoggedClient(client.client_id.clone()));
+    tracing::debug!(
         target: "oidckit_server::introspect",
         client_id = client.client_id,
         status = res.status().as_u16(),

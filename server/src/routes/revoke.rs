@@ -54,8 +54,10 @@ async fn revoke(State(state): State<Arc<AppState>>, req: Request) -> Response {
             Ok(c) => c,
             Err(r) => return r,
         };
-    let res = answer(&state, &client, &fr.form, now);
-    tracing::info!(
+    let mut res = answer(&state, &client, &fr.form, now);
+    res.extensions_mut()
+        .insert(crate::app::LoggedClient(client.client_id.clone()));
+    tracing::debug!(
         target: "oidckit_server::revoke",
         client_id = client.client_id,
         status = res.status().as_u16(),

@@ -300,11 +300,13 @@ async fn token(State(state): State<Arc<AppState>>, req: Request) -> Response {
         GRANT_TOKEN_EXCHANGE => ctx.token_exchange(),
         _ => Err(err("unsupported_grant_type", "unsupported grant type")),
     };
-    let res = match result {
+    let mut res = match result {
         Ok(body) => success(body),
         Err(r) => r,
     };
-    tracing::info!(
+    res.extensions_mut()
+        .insert(crate::app::LoggedClient(client.client_id.clone()));
+    tracing::debug!(
         target: "oidckit_server::token",
         client_id = client.client_id,
         grant_type,

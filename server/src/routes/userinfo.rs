@@ -171,5 +171,7 @@ async fn handle(state: &AppState, req: Request) -> Response {
     };
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.extensions_mut()
+        .insert(crate::app::LoggedClient(client.client_id.clone()));
     res
 }
