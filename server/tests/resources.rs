@@ -517,6 +517,71 @@ async fn registration_creates_a_usable_client() {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Once the secret has expired (RFC 7591 §3.2.1), the client cannot authenticate.
+    oidckit_server::registration::set_secret_expires_at(&st.store, id, now() - 1).unwrap();
+    let r = post_form(
+        &st,
+        "/token",
+        &[("grant_type", "client_credentials")],
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn a_registered_private_key_jwt_client_authenticates_with_its_jwks() {
+    use oidckit::oauth::client_auth::{
+        CLIENT_ASSERTION_TYPE_JWT_BEARER, ClientAssertion, create_client_assertion,
+    };
+    let st = setup();
+    let mut key = Key::generate(Alg::Es256, &mut rng(), GenerateOptions::default()).unwrap();
+    key.meta.kid = Some("reg-1".into());
+    let jwk = Value::Object(key.to_public_jwk().unwrap());
+    let r = register(
+        &st,
+        json!({
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "ES256",
+            "grant_types": ["client_credentials"],
+            "response_types": [],
+            "jwks": {"keys": [jwk]}
+        }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let j = r.json();
+    assert!(j.get("client_secret").is_none());
+    assert!(j.get("client_secret_expires_at").is_none());
+    let id = j["client_id"].as_str().unwrap();
+    let a = create_client_assertion(
+        &ClientAssertion {
+            client_id: id,
+            audience: &format!("{ISSUER}/token"),
+            key: &key,
+            alg: Alg::Es256,
+            kid: None,
+            x5t: None,
+            lifetime: None,
+            claims: oidckit::Object::new(),
+        },
+        now(),
+        &mut rng(),
+    )
+    .unwrap();
+    let r = post_form(
+        &st,
+        "/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER),
+            ("client_assertion", &a),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 #[tokio::test]

@@ -1226,6 +1226,17 @@ async fn password_grant() {
     assert_eq!(r.error(), "invalid_request");
 }
 
+async fn cc_token_web(t: &T) -> String {
+    let auth = basic(WEB, WEB_SECRET);
+    let r = token(
+        &t.st,
+        &[("grant_type", "client_credentials")],
+        &[("authorization", &auth)],
+    )
+    .await;
+    r.body["access_token"].as_str().unwrap().to_owned()
+}
+
 fn bearer_assertion(sub: &str, aud: &str) -> String {
     create_jwt_bearer_assertion(
         &JwtBearerAssertion {
@@ -1386,6 +1397,21 @@ async fn token_exchange() {
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["client_id"], "pkjwt-jwks");
     assert_eq!(claims["aud"], "urn:example:backend");
+    // An actor token adds the RFC 8693 §4.1 act claim.
+    let actor = cc_token_web(&t).await;
+    let r = exchange(vec![
+        ("actor_token", actor),
+        (
+            "actor_token_type",
+            "urn:ietf:params:oauth:token-type:access_token".into(),
+        ),
+    ])
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let claims = oidckit::jwt::decode(r.body["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(claims["act"], json!({"sub": WEB}));
+    let r = exchange(vec![("actor_token", "x".into())]).await;
+    assert_eq!(r.error(), "invalid_request");
     // Broader scope than the subject token's.
     let r = exchange(vec![("scope", "openid email".into())]).await;
     assert_eq!(r.error(), "invalid_scope");
