@@ -394,6 +394,24 @@ pub async fn client_keys(client: &ClientConfig, now: i64) -> Result<ClientKeys, 
     })
 }
 
+/// The shortest age of a cached `jwks_uri` document that a `kid` miss may refetch.
+const JWKS_REFETCH_SECONDS: i64 = 5;
+
+/// Drops a cached `jwks_uri` document older than [`JWKS_REFETCH_SECONDS`]: `true` when dropped
+/// (a refetch may help), `false` when it is fresh (a refetch would return the same keys).
+fn forget_jwks(uri: &str, now: i64) -> bool {
+    let Ok(mut cache) = JWKS_CACHE.lock() else {
+        return false;
+    };
+    match cache.get(uri) {
+        Some((at, _)) if now - at < JWKS_REFETCH_SECONDS => false,
+        _ => {
+            cache.remove(uri);
+            true
+        }
+    }
+}
+
 async fn fetch_jwks(uri: &str, now: i64) -> Result<String, String> {
     if let Ok(cache) = JWKS_CACHE.lock()
         && let Some((at, text)) = cache.get(uri)
@@ -461,7 +479,20 @@ async fn verify_assertion(
         if keys.default_algs().is_empty() {
             return Err(fail("the client has no usable public keys"));
         }
-        jwt::verify(assertion, &keys, &v)
+        match jwt::verify(assertion, &keys, &v) {
+            Err(oidckit::Error::JwksNoMatchingKey) if client.jwks_uri.is_some() => {
+                // The client may have rotated its keys: fetch its jwks_uri again (at most once
+                // per few seconds) and retry.
+                let uri = client.jwks_uri.as_deref().unwrap_or("");
+                if forget_jwks(uri, now) {
+                    let keys = client_keys(client, now).await.map_err(|e| fail(&e))?;
+                    jwt::verify(assertion, &keys, &v)
+                } else {
+                    Err(oidckit::Error::JwksNoMatchingKey)
+                }
+            }
+            other => other,
+        }
     }
     .map_err(|e| fail(&e.to_string()))?;
     let exp = verified

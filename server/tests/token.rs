@@ -541,14 +541,23 @@ async fn private_key_jwt_with_a_registered_jwks() {
 }
 
 #[tokio::test]
-async fn private_key_jwt_with_a_jwks_uri() {
-    // A tiny JWKS server on loopback.
+async fn private_key_jwt_with_a_jwks_uri_and_client_key_rotation() {
+    // A tiny JWKS server on loopback, whose key set the test can change.
     let mut key = Key::generate(Alg::Es256, &mut rng(), GenerateOptions::default()).unwrap();
     key.meta.kid = Some("remote-1".into());
-    let jwks = json!({"keys": [Value::Object(key.to_public_jwk().unwrap())]}).to_string();
+    let published = Arc::new(std::sync::Mutex::new(
+        json!({"keys": [Value::Object(key.to_public_jwk().unwrap())]}).to_string(),
+    ));
+    let served = published.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = axum::Router::new().route("/jwks", axum::routing::get(move || async move { jwks }));
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let served = served.clone();
+            async move { served.lock().unwrap().clone() }
+        }),
+    );
     tokio::spawn(async move { axum::serve(listener, app).await });
     let uri = format!("http://{addr}/jwks");
     let t = setup_with(|c| {
@@ -558,18 +567,36 @@ async fn private_key_jwt_with_a_jwks_uri() {
             "jwks_uri": uri
         })));
     });
-    let a = assertion("pkjwt-uri", TOKEN, &key, Alg::Es256);
-    let r = token(
-        &t.st,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER),
-            ("client_assertion", &a),
-        ],
-        &[],
-    )
-    .await;
+    let call = |key: Key| {
+        let st = t.st.clone();
+        async move {
+            let a = assertion("pkjwt-uri", TOKEN, &key, Alg::Es256);
+            token(
+                &st,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER),
+                    ("client_assertion", &a),
+                ],
+                &[],
+            )
+            .await
+        }
+    };
+    let r = call(key.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The client rotates to a new key (new kid): the cached set misses it, a refetch finds it
+    // (once the cached copy is a few seconds old).
+    let mut next = Key::generate(Alg::Es256, &mut rng(), GenerateOptions::default()).unwrap();
+    next.meta.kid = Some("remote-2".into());
+    *published.lock().unwrap() =
+        json!({"keys": [Value::Object(next.to_public_jwk().unwrap())]}).to_string();
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let r = call(next).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The old key is gone from the set.
+    let r = call(key).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
 }
 
 #[tokio::test]
