@@ -277,6 +277,16 @@ pub async fn authenticate(
         ));
     }
 
+    // Source addresses first: nothing from outside the allowed blocks is even verified (so a
+    // refused assertion does not spend its jti either).
+    let cidrs = client.cidrs();
+    if !cidrs.is_empty() && !peer.is_some_and(|ip| cidrs.iter().any(|c| c.contains(ip))) {
+        return Err(invalid_client(
+            tried_basic,
+            "the request comes from an address outside the client's allowed CIDR blocks",
+        ));
+    }
+
     match &presented {
         Presented::None(_) => {}
         Presented::Secret(_, secret, _) => {
@@ -287,23 +297,16 @@ pub async fn authenticate(
             if !ok {
                 return Err(invalid_client(tried_basic, "wrong client secret"));
             }
-            check_secret_expiry(state, &client, now)?;
+            check_secret_expiry(state, &client, tried_basic, now)?;
         }
         Presented::Assertion(_, assertion) => {
             if method == "client_secret_jwt" {
-                check_secret_expiry(state, &client, now)?;
+                check_secret_expiry(state, &client, tried_basic, now)?;
             }
             verify_assertion(state, &client, assertion, endpoint_url, now).await?;
         }
     }
 
-    let cidrs = client.cidrs();
-    if !cidrs.is_empty() && !peer.is_some_and(|ip| cidrs.iter().any(|c| c.contains(ip))) {
-        return Err(invalid_client(
-            tried_basic,
-            "the request comes from an address outside the client's allowed CIDR blocks",
-        ));
-    }
     // One durable write per second at most (load runs hit this on every request).
     if last_used != Some(now)
         && let Err(e) = state.store.touch_client(&client.client_id, now)
@@ -314,10 +317,15 @@ pub async fn authenticate(
 }
 
 /// A registered client's secret may expire (RFC 7591 §3.2.1 `client_secret_expires_at`).
-fn check_secret_expiry(state: &AppState, client: &ClientConfig, now: i64) -> Result<(), Response> {
+fn check_secret_expiry(
+    state: &AppState,
+    client: &ClientConfig,
+    basic: bool,
+    now: i64,
+) -> Result<(), Response> {
     match crate::registration::secret_expires_at(&state.store, &client.client_id) {
         Ok(Some(at)) if at != 0 && at <= now => {
-            Err(invalid_client(false, "the client secret has expired"))
+            Err(invalid_client(basic, "the client secret has expired"))
         }
         Ok(_) => Ok(()),
         Err(e) => Err(server_error(&e)),

@@ -469,6 +469,17 @@ async fn private_key_jwt_with_pem_key_replay_aud_and_cidr() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // An assertion refused for its source address was not verified: its jti stays unspent.
+    let a = assertion(BACKEND, TOKEN, &key, Alg::Rs256);
+    let params = [
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER),
+        ("client_assertion", a.as_str()),
+    ];
+    let r = token_req(&t.st, &params, &[], Some("192.0.2.7:1")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = token(&t.st, &params, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
 #[tokio::test]
