@@ -529,6 +529,22 @@ describe('confidential clients: client authentication methods', { timeout: TIMEO
     assert.equal(decodeJwt(tokens.access_token).client_id, 'backend-jwks');
   });
 
+  test('client credentials with private_key_jwt against a jwks_uri registration (fetched by the OP)', async (t) => {
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('backend-jwks-uri', backendOpts('backend-jwks'));
+    const tokens = await c.clientCredentials({ scope: 'api:read' });
+    assert.equal(decodeJwt(tokens.access_token).client_id, 'backend-jwks-uri');
+    assert.ok(srv.jwksFetches.length >= 1, 'the OP fetched the client\'s jwks_uri');
+  });
+
+  test('client credentials with private_key_jwt against an X.509 certificate registration', async (t) => {
+    if (!srv.backend.certificate) return t.skip('openssl is not available to make the certificate');
+    if (!(await need(t, 'POST /token'))) return;
+    const c = await client('backend-cert', backendOpts());
+    const tokens = await c.clientCredentials({ scope: 'api:read' });
+    assert.equal(decodeJwt(tokens.access_token).client_id, 'backend-cert');
+  });
+
   test('private_key_jwt: a replayed assertion (same jti), a wrong aud and a foreign key are refused', async (t) => {
     if (!(await need(t, 'POST /token'))) return;
     const key = importPKCS8(srv.backend.pkcs8, 'RS256');

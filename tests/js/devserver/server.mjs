@@ -9,7 +9,7 @@
 // with `cargo build -p oidckit-server` when missing).
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -73,7 +73,25 @@ export function serverBinary() {
   return bin;
 }
 
-/** The backend client's key pair (RS256), generated per run by node:crypto. */
+/** A self-signed X.509 certificate (PEM) for a PKCS#8 key, made by openssl; undefined without openssl. */
+function selfSignedCertificate(pkcs8, cn) {
+  const dir = mkdtempSync(join(tmpdir(), 'oidckit-cert-'));
+  try {
+    writeFileSync(join(dir, 'key.pem'), pkcs8, { mode: 0o600 });
+    execFileSync('openssl', ['req', '-x509', '-new', '-key', join(dir, 'key.pem'), '-sha256', '-days', '2',
+      '-subj', `/CN=${cn}`, '-out', join(dir, 'cert.pem')], { stdio: 'ignore', timeout: 15_000 });
+    return readFileSync(join(dir, 'cert.pem'), 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The backend clients' key pair (RS256), generated per run by node:crypto, with a self-signed
+ * certificate for it (`certificate`, undefined when openssl is missing).
+ */
 export function makeBackendKey(kid = 'backend-key-1') {
   const pem = crypto.generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -81,7 +99,7 @@ export function makeBackendKey(kid = 'backend-key-1') {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
   const publicJwk = { ...crypto.createPublicKey(pem.publicKey).export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
-  return { kid, pkcs8: pem.privateKey, spki: pem.publicKey, publicJwk };
+  return { kid, pkcs8: pem.privateKey, spki: pem.publicKey, publicJwk, certificate: selfSignedCertificate(pem.privateKey, 'backend-cert') };
 }
 
 /** JSON → a TOML inline value (inline tables, arrays, basic strings). */
@@ -118,7 +136,7 @@ function scenarioClient(name, receiverUrl) {
 }
 
 /** The filled test configuration. */
-export function renderConfig({ backend, receiverUrl, scenarios = SCENARIOS, server = {} }) {
+export function renderConfig({ backend, receiverUrl, jwksUrl, scenarios = SCENARIOS, server = {} }) {
   let template = readFileSync(join(HERE, 'config.toml'), 'utf8');
   // `[server]` settings replaced or added (e.g. { access_token_format: 'opaque' }).
   for (const [k, v] of Object.entries(server)) {
@@ -132,6 +150,32 @@ export function renderConfig({ backend, receiverUrl, scenarios = SCENARIOS, serv
     .replaceAll('@BACKCHANNEL_LOGOUT_URI@', receiverUrl)
     .replaceAll('@BACKEND_PUBLIC_KEY_PEM@', backend.spki)
     .replaceAll('@BACKEND_JWKS_INLINE@', tomlInline({ keys: [backend.publicJwk] }));
+  // Key registrations by JWKS URL (served by the test's receiver) and by X.509 certificate.
+  text += `
+[[clients]]
+client_id = "backend-jwks-uri"
+client_name = "JS test backend (private_key_jwt, jwks_uri)"
+type = "confidential"
+grant_types = ["client_credentials"]
+token_endpoint_auth_method = "private_key_jwt"
+token_endpoint_auth_signing_alg = "RS256"
+scope = "api:read"
+jwks_uri = "${jwksUrl}"
+`;
+  if (backend.certificate) {
+    text += `
+[[clients]]
+client_id = "backend-cert"
+client_name = "JS test backend (private_key_jwt, X.509 certificate)"
+type = "confidential"
+grant_types = ["client_credentials"]
+token_endpoint_auth_method = "private_key_jwt"
+token_endpoint_auth_signing_alg = "RS256"
+scope = "api:read"
+public_key_pem = """
+${backend.certificate}"""
+`;
+  }
   for (const name of scenarios) text += scenarioClient(name, receiverUrl);
   return text;
 }
@@ -223,7 +267,15 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
   const bin = serverBinary();
   const backend = makeBackendKey();
   const logoutTokens = [];
+  const jwksFetches = [];
   const receiver = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/jwks') {
+      // The backend-jwks-uri client's key set (RFC 7591 §2 jwks_uri).
+      jwksFetches.push(Date.now());
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [backend.publicJwk] }));
+      return;
+    }
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -235,6 +287,7 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
   });
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   const receiverUrl = `http://127.0.0.1:${receiver.address().port}/backchannel-logout`;
+  const jwksUrl = `http://127.0.0.1:${receiver.address().port}/jwks`;
 
   const dir = mkdtempSync(join(tmpdir(), 'oidckit-devserver-'));
   const configPath = join(dir, 'config.toml');
@@ -244,7 +297,7 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
   const dropped = [];
   let started;
   for (let attempt = 0; attempt <= scenarios.length; attempt += 1) {
-    writeFileSync(configPath, renderConfig({ backend, receiverUrl, scenarios: remaining, server }));
+    writeFileSync(configPath, renderConfig({ backend, receiverUrl, jwksUrl, scenarios: remaining, server }));
     logs.stderr = '';
     logs.faults = [];
     try {
@@ -293,6 +346,8 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
     discovery,
     backend,
     receiverUrl,
+    jwksUrl,
+    jwksFetches,
     logoutTokens,
     logs,
     scenarios: remaining,
