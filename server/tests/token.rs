@@ -1681,47 +1681,30 @@ async fn dpop_bound_codes_and_public_refresh_tokens() {
     assert_eq!(r.body["token_type"], "DPoP");
 }
 
-/// A `MakeWriter` collecting log output.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The request log names the client even when only an assertion identifies it.
+/// The request log names the client even when only an assertion identifies it: the handler
+/// hands it to the log middleware as a `LoggedClient` response extension.
 #[tokio::test]
-async fn the_request_log_names_assertion_authenticated_clients() {
-    use tracing_subscriber::prelude::*;
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::registry().with(
-        tracing_subscriber::fmt::layer()
-            .with_ansi(false)
-            .with_writer(move || sink.clone()),
-    );
-    let _guard = tracing::subscriber::set_default(subscriber);
+async fn the_request_log_learns_assertion_authenticated_clients() {
+    use tower::ServiceExt;
     let t = setup();
     let a = assertion(BACKEND, TOKEN, &backend_key(), Alg::Rs256);
-    let r = token(
-        &t.st,
-        &[
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form_urlencode(&[
             ("grant_type", "client_credentials"),
             ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER),
             ("client_assertion", &a),
-        ],
-        &[],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK);
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let line = log.lines().find(|l| l.contains("/token")).unwrap();
-    assert!(line.contains(BACKEND), "{line}");
-    assert!(!log.contains(&a), "the assertion is never logged");
+        ])))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo("127.0.0.1:1".parse::<SocketAddr>().unwrap()));
+    let res = router(t.st.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let logged = res
+        .extensions()
+        .get::<oidckit_server::app::LoggedClient>()
+        .expect("the handler names its client");
+    assert_eq!(logged.0, BACKEND);
 }
