@@ -1404,6 +1404,49 @@ describe('misbehaviour scenarios: our Client refuses each defect', { timeout: TI
   });
 });
 
+// ---- the admin page: key rotation and revoking a user's grants (late: they change the OP) ------
+describe('admin page: key rotation with grace, revoking all of a user\'s grants', { timeout: TIMEOUT }, () => {
+  test('rotating the signing key: new tokens carry the new kid, the Client refetches; old tokens still verify', async (t) => {
+    if (!(await need(t, ...FLOW, '/admin'))) return;
+    const admin = await srv.admin();
+    const jwks = createRemoteJWKSet(srv.discovery.jwks_uri, { allowInsecureRequests: true, cooldownDuration: 0 });
+    const c = await client('web-basic', { jwks });
+    const first = await codeFlow(c, { scope: 'openid offline_access' });
+    const oldKid = decodeProtectedHeader(first.result.tokens.id_token).kid;
+    const r = await admin.submit('/admin/keys', '/keys/rotate');
+    assert.ok(r.status < 400, `rotate: ${r.status} ${r.html.slice(0, 200)}`);
+    const second = await codeFlow(c, { scope: 'openid' });
+    const newKid = decodeProtectedHeader(second.result.tokens.id_token).kid;
+    assert.notEqual(newKid, oldKid, 'signed with the new key');
+    assert.equal(second.result.claims.sub, 'alice');
+    const { keys } = await (await fetch(srv.discovery.jwks_uri)).json();
+    assert.ok(keys.some((k) => k.kid === oldKid), 'the previous key stays published for the grace period');
+    assert.ok(keys.some((k) => k.kid === newKid));
+    const v = await oidckit.validateIdToken(first.result.tokens.id_token, jwks, { issuer, clientId: 'web-basic', nonce: first.tx.nonce });
+    assert.equal(v.payload.sub, 'alice', 'a token signed before the rotation still verifies');
+    const refreshed = await c.refresh(first.result.tokens.refresh_token);
+    if (refreshed.tokens.id_token) assert.equal(decodeProtectedHeader(refreshed.tokens.id_token).kid, newKid);
+  });
+
+  test('revoking all of alice\'s grants: her refresh and access tokens stop working', async (t) => {
+    if (!(await need(t, ...FLOW, '/admin', 'POST /introspect'))) return;
+    const admin = await srv.admin();
+    const c = await client('web-basic');
+    const { result } = await codeFlow(c, { scope: 'openid offline_access api:read' });
+    const r = await admin.submit('/admin/grants', '/grants/revoke', {}, (f) => f.fields.get('username') === 'alice');
+    assert.ok(r.status < 400, `revoke: ${r.status} ${r.html.slice(0, 200)}`);
+    await assertRejects(c.refresh(result.tokens.refresh_token), (e) => {
+      assert.equal(e.error, 'invalid_grant');
+      return true;
+    });
+    const rs = await client('resource-server');
+    assert.equal((await rs.introspect(result.tokens.access_token)).active, false);
+    // A new sign-in makes a new grant.
+    const again = await codeFlow(c, { scope: 'openid' });
+    assert.equal(again.result.claims.sub, 'alice');
+  });
+});
+
 // ---- last: the server's own log of this run ---------------------------------------------------
 describe('server log of this run', () => {
   test('no request was answered with a 5xx, nothing panicked, no ERROR line', () => {

@@ -181,11 +181,11 @@ ${backend.certificate}"""
 }
 
 /** Spawns the binary once; resolves { proc, issuer, listening } when the banner is printed. */
-function spawnOnce(bin, configPath, logs) {
+function spawnOnce(bin, configPath, logs, adminPassword) {
   return new Promise((resolvePromise, reject) => {
     const proc = spawn(bin, ['--config', configPath, '--in-memory', '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info' },
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info', OIDCKIT_ADMIN_PASSWORD: adminPassword },
     });
     let stdout = '';
     let done = false;
@@ -290,6 +290,7 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
   const jwksUrl = `http://127.0.0.1:${receiver.address().port}/jwks`;
 
   const dir = mkdtempSync(join(tmpdir(), 'oidckit-devserver-'));
+  const adminPassword = crypto.randomBytes(18).toString('base64url');
   const configPath = join(dir, 'config.toml');
   /** stdout, stderr, exit; `faults`: stderr lines with a 5xx status, a panic or an ERROR level. */
   const logs = { stdout: '', stderr: '', exit: undefined, faults: [] };
@@ -301,7 +302,7 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
     logs.stderr = '';
     logs.faults = [];
     try {
-      started = await spawnOnce(bin, configPath, logs);
+      started = await spawnOnce(bin, configPath, logs, adminPassword);
       break;
     } catch (e) {
       const unknown = /unknown scenario \\?"([^"\\]+)\\?"/.exec(e.message)?.[1];
@@ -353,8 +354,10 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
     scenarios: remaining,
     droppedScenarios: dropped,
     configText: () => readFileSync(configPath, 'utf8'),
+    adminPassword,
     login: (url, opts) => login(issuer, url, opts),
     logout: (url, opts) => logout(issuer, url, opts),
+    admin: () => adminSession(issuer, adminPassword),
     stop,
   };
 }
@@ -423,8 +426,8 @@ export function parseForms(html) {
   return forms;
 }
 
-async function fetchStep(req, jar) {
-  const headers = { cookie: jar.header(), accept: 'text/html' };
+async function fetchStep(req, jar, extraHeaders = {}) {
+  const headers = { cookie: jar.header(), accept: 'text/html', ...extraHeaders };
   if (req.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
   const res = await fetch(req.url, {
     method: req.method, body: req.body, headers, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
@@ -517,4 +520,42 @@ export async function logout(issuer, endSessionUrl, { jar = new CookieJar(), max
     req = { url: new URL(form.action || req.url, req.url).href, method: 'POST', body: fields.toString() };
   }
   throw new Error(`more than ${maxSteps} steps through the logout pages`);
+}
+
+/**
+ * Signs in to the admin page (`/admin`, the password given by env OIDCKIT_ADMIN_PASSWORD) with
+ * a cookie jar. Returns { jar, page(path) → html, submit(path, action, extra) }: `submit` loads
+ * the page at `path`, takes the form posting to `action` (whose hidden inputs carry the CSRF
+ * token), sets `extra` fields and posts it; resolves { status, location, html }.
+ */
+export async function adminSession(issuer, password) {
+  const jar = new CookieJar();
+  const base = issuer.replace(/\/$/, '');
+  const origin = new URL(issuer).origin;
+  const send = async (path, form) => {
+    const res = await fetchStep({ url: `${base}${path}`, method: form ? 'POST' : 'GET', body: form?.toString() }, jar, { origin });
+    const html = await res.text();
+    return { status: res.status, location: res.headers.get('location'), html };
+  };
+  const signIn = await send('/admin/login', new URLSearchParams({ password }));
+  if (!(signIn.status === 303 || signIn.status === 302 || signIn.status === 200) || !jar.header()) {
+    throw new Error(`admin sign-in failed: ${signIn.status} ${signIn.html.replace(/\s+/g, ' ').slice(0, 300)}`);
+  }
+  return {
+    jar,
+    page: async (path) => {
+      const r = await send(path);
+      if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.html.slice(0, 300)}`);
+      return r.html;
+    },
+    submit: async (path, action, extra = {}, pick = () => true) => {
+      const r = await send(path);
+      if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.html.slice(0, 300)}`);
+      const form = parseForms(r.html).find((f) => f.method === 'post' && f.action.endsWith(action) && pick(f));
+      if (!form) throw new Error(`no form posting to ${action} on ${path}`);
+      const fields = new URLSearchParams(form.fields);
+      for (const [k, v] of Object.entries(extra)) fields.set(k, v);
+      return send(new URL(form.action, `${base}${path}`).pathname, fields);
+    },
+  };
 }
