@@ -215,9 +215,10 @@ async fn log_request(req: Request, next: Next) -> Response {
             );
         };
         if client.is_none() {
-            client = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|b| form_value(b, "client_id"));
+            client = std::str::from_utf8(&bytes).ok().and_then(|b| {
+                form_value(b, "client_id")
+                    .or_else(|| form_value(b, "client_assertion").and_then(|a| assertion_sub(&a)))
+            });
         }
         Request::from_parts(parts, Body::from(bytes))
     } else {
@@ -253,6 +254,20 @@ fn form_value(s: &str, name: &str) -> Option<String> {
         .into_iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v)
+}
+
+/// The `sub` of a client assertion (RFC 7523 §3: the client ID), read without verification: for
+/// the log line only (the token endpoint verifies it).
+fn assertion_sub(jwt: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1)?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let v: Value = serde_json::from_slice(&raw).ok()?;
+    let sub = v.get("sub")?.as_str()?;
+    // Printable ASCII only, bounded: the value is attacker-chosen.
+    (sub.len() <= 128 && sub.bytes().all(|b| (0x21..0x7f).contains(&b))).then(|| sub.to_owned())
 }
 
 /// The client ID of HTTP Basic authentication (RFC 6749 §2.3.1: form-encoded, then Basic).
