@@ -1310,7 +1310,11 @@ async fn users_page(
             csrf = csrf_input(&csrf)
         );
     }
-    body.push_str("</tbody></table>");
+    body.push_str(
+        "</tbody></table><p>Users from the configuration file (source <q>config</q>) are \
+         written back from the file at every start; edits made here to them last until then. \
+         Deleting a user also revokes their grants.</p>",
+    );
     html_response(StatusCode::OK, "Users", Some((&b, &csrf)), &body)
 }
 
