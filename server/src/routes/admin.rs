@@ -1223,12 +1223,26 @@ async fn client_save(
         return server_error(&e);
     }
     tracing::info!(client_id = %client.client_id, "admin: client saved");
-    let mut notice = format!("Client {} saved.", client.client_id);
-    if let Some(s) = new_secret {
-        let _ = write!(notice, " Its client secret: {s}");
-    }
     let b = base(&state);
-    see_other(&format!("{b}/clients?notice={}", query_escape(&notice)))
+    match new_secret {
+        // The secret is shown once, in this response (never in a URL, the list or the form).
+        Some(secret) => {
+            let body = format!(
+                "<p class=\"notice\" role=\"status\">Client <code>{id}</code> saved.</p>\
+                 <p>Client ID: <code>{id}</code></p><p>Client secret: <code>{secret}</code></p>\
+                 <p>Copy the secret now: it is not shown again (edit the client to set or \
+                 generate another).</p><p><a href=\"{b}/clients\">Back to the clients</a></p>",
+                id = escape(&client.client_id),
+                secret = escape(&secret),
+                b = escape(&b)
+            );
+            html_response(StatusCode::OK, "Client saved", Some((&b, &csrf)), &body)
+        }
+        None => see_other(&format!(
+            "{b}/clients?notice={}",
+            query_escape(&format!("Client {} saved.", client.client_id))
+        )),
+    }
 }
 
 async fn client_delete(
