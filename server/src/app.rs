@@ -116,6 +116,18 @@ impl AppState {
         })
     }
 
+    /// The URL of an endpoint given by its default path (`discovery::paths::*`, maybe with a
+    /// suffix such as `/api/me`), at its configured `[paths]` location: what discovery
+    /// advertises, so what client assertions' `aud` (RFC 7523 §3) and DPoP proofs' `htu`
+    /// (RFC 9449 §4.3) name.
+    pub fn endpoint_url(&self, default_path: &str) -> String {
+        format!(
+            "{}{}",
+            self.issuer.trim_end_matches('/'),
+            self.config.paths.resolve(default_path)
+        )
+    }
+
     /// Rotates the signing key for the configured algorithm now (the admin page's button):
     /// takes the key ring's write lock for the rotation only. Returns the new key's `kid`.
     pub fn rotate_keys(&self) -> Result<String, ServerError> {
@@ -147,7 +159,7 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     let issuer = state.issuer.clone();
     let prefix = discovery::issuer_path(&issuer).to_owned();
-    Router::new()
+    let inner = Router::new()
         .merge(routes::authorize::routes(&prefix))
         .merge(routes::interaction::routes(&prefix))
         .merge(routes::par::routes(&prefix))
@@ -165,8 +177,49 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(&discovery::rfc8414_path(&issuer), get(discovery::get))
         .route(&discovery::jwks_path(&issuer), get(jwks::get))
         .fallback(routes::not_found)
-        .layer(middleware::from_fn(log_request))
-        .with_state(state)
+        .with_state(state.clone());
+    // `[paths]`: requests for configured paths are mapped to the default routes before routing
+    // (a `Router::layer` would run after route matching, so the mapping wraps the router).
+    let app = if state.config.paths.any_moved() {
+        let paths = Arc::new(state.config.paths.clone());
+        Router::new()
+            .fallback_service(inner)
+            .layer(middleware::from_fn(move |req: Request, next: Next| {
+                let paths = paths.clone();
+                let prefix = prefix.clone();
+                async move { next.run(map_path(&paths, &prefix, req)).await }
+            }))
+    } else {
+        inner
+    };
+    app.layer(middleware::from_fn(log_request))
+}
+
+/// Maps a request for a configured `[paths]` path to its default route; a moved default path
+/// goes to a path no route serves (the JSON 404). The query is kept.
+fn map_path(paths: &crate::config::Paths, prefix: &str, mut req: Request) -> Request {
+    let path = req.uri().path();
+    let Some(rel) = path.strip_prefix(prefix).filter(|r| r.starts_with('/')) else {
+        return req;
+    };
+    let new_rel = paths
+        .route(rel)
+        .unwrap_or_else(|| "/.oidckit/moved".to_owned());
+    if new_rel == rel {
+        return req;
+    }
+    let pq = match req.uri().query() {
+        Some(q) => format!("{prefix}{new_rel}?{q}"),
+        None => format!("{prefix}{new_rel}"),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(v) = pq.parse() {
+        parts.path_and_query = Some(v);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }
 
 /// The client a request was for, when a handler knows it better than the request shows (a

@@ -88,6 +88,170 @@ pub struct Config {
     /// `[[users]]`: end-users who can sign in.
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// `[paths]`: where each endpoint lives under the issuer path.
+    #[serde(default)]
+    pub paths: Paths,
+}
+
+/// `[paths]`: each endpoint's path under the issuer path (defaults: `/authorize`, `/token`,
+/// ...; the metadata document, RFC 8414 §2, advertises the configured URLs). The router maps a
+/// configured path to the endpoint's default route before routing, and a default path that was
+/// moved answers the JSON 404.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Paths {
+    /// Authorization endpoint (RFC 6749 §3.1).
+    pub authorize: String,
+    /// Token endpoint (RFC 6749 §3.2).
+    pub token: String,
+    /// UserInfo endpoint (OpenID Connect Core 1.0 §5.3).
+    pub userinfo: String,
+    /// Introspection endpoint (RFC 7662 §2).
+    pub introspect: String,
+    /// Revocation endpoint (RFC 7009 §2).
+    pub revoke: String,
+    /// Registration endpoint (RFC 7591 §3).
+    pub register: String,
+    /// End-session endpoint (OpenID Connect RP-Initiated Logout 1.0 §2).
+    pub end_session: String,
+    /// Pushed authorization request endpoint (RFC 9126 §2).
+    pub par: String,
+    /// The JWK Set (`jwks_uri`, OpenID Connect Discovery 1.0 §3).
+    pub jwks: String,
+    /// The login page's form target.
+    pub login: String,
+    /// The consent page's form target.
+    pub consent: String,
+    /// The protected demo API (a prefix: `<api>/me`, ...).
+    pub api: String,
+    /// The admin page (a prefix).
+    pub admin: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        use crate::routes::discovery::paths;
+        Self {
+            authorize: paths::AUTHORIZE.into(),
+            token: paths::TOKEN.into(),
+            userinfo: paths::USERINFO.into(),
+            introspect: paths::INTROSPECT.into(),
+            revoke: paths::REVOKE.into(),
+            register: paths::REGISTER.into(),
+            end_session: paths::END_SESSION.into(),
+            par: paths::PAR.into(),
+            jwks: paths::JWKS.into(),
+            login: paths::LOGIN.into(),
+            consent: paths::CONSENT.into(),
+            api: paths::API.into(),
+            admin: paths::ADMIN.into(),
+        }
+    }
+}
+
+impl Paths {
+    /// `(name, default path, configured path)` for every endpoint.
+    pub fn entries(&self) -> [(&'static str, &'static str, &str); 13] {
+        use crate::routes::discovery::paths;
+        [
+            ("authorize", paths::AUTHORIZE, &self.authorize),
+            ("token", paths::TOKEN, &self.token),
+            ("userinfo", paths::USERINFO, &self.userinfo),
+            ("introspect", paths::INTROSPECT, &self.introspect),
+            ("revoke", paths::REVOKE, &self.revoke),
+            ("register", paths::REGISTER, &self.register),
+            ("end_session", paths::END_SESSION, &self.end_session),
+            ("par", paths::PAR, &self.par),
+            ("jwks", paths::JWKS, &self.jwks),
+            ("login", paths::LOGIN, &self.login),
+            ("consent", paths::CONSENT, &self.consent),
+            ("api", paths::API, &self.api),
+            ("admin", paths::ADMIN, &self.admin),
+        ]
+    }
+
+    /// The configured path for a default path (`/token` → `/oauth2/token`), also below a
+    /// prefix endpoint (`/api/me` → `/v1/api/me`); other paths unchanged. Endpoints build the
+    /// URLs they compare (`aud`, DPoP `htu`) and the links they print with it.
+    pub fn resolve(&self, default_path: &str) -> String {
+        for (_, default, configured) in self.entries() {
+            if let Some(rest) = under(default_path, default) {
+                return format!("{configured}{rest}");
+            }
+        }
+        default_path.to_owned()
+    }
+
+    /// The router's rewrite, on a path relative to the issuer path: a configured path (or a
+    /// path below it) becomes the endpoint's default route; a moved default path becomes
+    /// `None` (404); anything else is unchanged.
+    pub fn route(&self, rel: &str) -> Option<String> {
+        for (_, default, configured) in self.entries() {
+            if let Some(rest) = under(rel, configured) {
+                return Some(format!("{default}{rest}"));
+            }
+        }
+        for (_, default, configured) in self.entries() {
+            if default != configured && under(rel, default).is_some() {
+                return None;
+            }
+        }
+        Some(rel.to_owned())
+    }
+
+    /// Whether any path differs from its default.
+    pub fn any_moved(&self) -> bool {
+        self.entries().iter().any(|(_, d, c)| d != c)
+    }
+
+    fn validate(&self) -> Result<(), ServerError> {
+        let entries = self.entries();
+        for (name, _, p) in entries {
+            let bad = |why: &str| ServerError::Config(format!("[paths] {name} = {p:?}: {why}"));
+            let plain = |seg: &str| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+            };
+            let Some(rest) = p.strip_prefix('/') else {
+                return Err(bad("must start with \"/\""));
+            };
+            if !rest.split('/').all(plain) {
+                return Err(bad(
+                    "must be non-empty segments of letters, digits and -._~ (no \"..\")",
+                ));
+            }
+            for reserved in [
+                "/.well-known",
+                "/www",
+                "/pkg",
+                crate::routes::discovery::paths::SCENARIO,
+            ] {
+                if under(p, reserved).is_some() || under(reserved, p).is_some() {
+                    return Err(bad(&format!("collides with {reserved}")));
+                }
+            }
+        }
+        for (i, (a, _, pa)) in entries.iter().enumerate() {
+            for (b, _, pb) in entries.iter().skip(i + 1) {
+                if under(pa, pb).is_some() || under(pb, pa).is_some() {
+                    return Err(ServerError::Config(format!(
+                        "[paths] {a} = {pa:?} and {b} = {pb:?} overlap"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Some(rest)` when `path` is `base` or below it (`base/...`).
+fn under<'a>(path: &'a str, base: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(base)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
 /// `[server]`.
@@ -468,6 +632,7 @@ impl Config {
     /// Checks every setting; the first problem found is a [`ServerError::Config`].
     pub fn validate(&self) -> Result<(), ServerError> {
         self.signing_alg()?;
+        self.paths.validate()?;
         if !matches!(self.server.access_token_format.as_str(), "jwt" | "opaque") {
             return Err(ServerError::Config(format!(
                 "access_token_format must be \"jwt\" or \"opaque\", not {:?}",
@@ -952,6 +1117,45 @@ mod tests {
         let debug = format!("{c:?}");
         assert!(!debug.contains(secret));
         assert!(debug.contains("<redacted>"));
+    }
+
+    #[test]
+    fn paths_resolve_route_and_validate() {
+        let base = "[[scopes]]\nname = \"openid\"\ndescription = \"x\"\n";
+        let c = Config::from_toml_str(&format!(
+            "{base}[paths]\ntoken = \"/oauth2/token\"\napi = \"/v1/api\"\nuserinfo = \"/token\"\n"
+        ))
+        .unwrap();
+        let p = &c.paths;
+        assert!(p.any_moved());
+        assert!(!Paths::default().any_moved());
+        assert_eq!(p.resolve("/token"), "/oauth2/token");
+        assert_eq!(p.resolve("/api/me"), "/v1/api/me");
+        assert_eq!(p.resolve("/userinfo"), "/token");
+        assert_eq!(p.resolve("/authorize"), "/authorize");
+        assert_eq!(p.resolve("/tokenx"), "/tokenx");
+        assert_eq!(p.route("/oauth2/token").as_deref(), Some("/token"));
+        assert_eq!(p.route("/token").as_deref(), Some("/userinfo"), "a swap");
+        assert_eq!(p.route("/userinfo"), None, "moved");
+        assert_eq!(p.route("/api/items"), None, "moved prefix");
+        assert_eq!(p.route("/v1/api/items").as_deref(), Some("/api/items"));
+        assert_eq!(p.route("/jwks").as_deref(), Some("/jwks"));
+        assert_eq!(p.route("/www/x").as_deref(), Some("/www/x"));
+        for (extra, want) in [
+            ("[paths]\ntoken = \"oauth/token\"\n", "start with"),
+            ("[paths]\ntoken = \"/a/../token\"\n", "segments"),
+            ("[paths]\ntoken = \"/a//b\"\n", "segments"),
+            ("[paths]\ntoken = \"/t?x\"\n", "segments"),
+            ("[paths]\ntoken = \"/\"\n", "segments"),
+            ("[paths]\ntoken = \"/.well-known/token\"\n", "collides"),
+            ("[paths]\ntoken = \"/www/token\"\n", "collides"),
+            ("[paths]\ntoken = \"/authorize\"\n", "overlap"),
+            ("[paths]\ntoken = \"/admin/token\"\n", "overlap"),
+            ("[paths]\ntokn = \"/t\"\n", "unknown field"),
+        ] {
+            let err = Config::from_toml_str(&format!("{base}{extra}")).unwrap_err();
+            assert!(err.to_string().contains(want), "{extra}: {err}");
+        }
     }
 
     #[test]

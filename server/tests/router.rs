@@ -439,3 +439,92 @@ async fn request_log_names_the_client_and_the_outcome() {
     );
     assert!(!log.contains("SECRET"), "{log}");
 }
+
+/// `[paths]`: moved endpoints are advertised and served at their configured paths; their
+/// default paths answer the JSON 404; unmoved ones stay.
+#[tokio::test]
+async fn configured_paths_move_endpoints() {
+    use tower::ServiceExt;
+    let mut config = Config::embedded_default().unwrap();
+    config.paths.token = "/oauth2/token".into();
+    config.paths.jwks = "/oauth2/keys".into();
+    config.paths.admin = "/console".into();
+    config.validate().unwrap();
+    let store = Store::open(&Storage::InMemory).unwrap();
+    let mut rng = UnwrapErr(getrandom::SysRng);
+    let options = oidckit_server::ServeOptions {
+        admin_password: Some(oidckit_server::config::Secret::new("pw")),
+        ..oidckit_server::ServeOptions::default()
+    };
+    let st = Arc::new(
+        AppState::with_options(
+            config,
+            ISSUER.into(),
+            store,
+            1_700_000_000,
+            &mut rng,
+            &options,
+        )
+        .unwrap(),
+    );
+    let (_, _, body) = call(&st, Method::GET, "/.well-known/openid-configuration").await;
+    let doc = json(&body);
+    assert_eq!(doc["token_endpoint"], "http://127.0.0.1:8080/oauth2/token");
+    assert_eq!(doc["jwks_uri"], "http://127.0.0.1:8080/oauth2/keys");
+    assert_eq!(doc["userinfo_endpoint"], "http://127.0.0.1:8080/userinfo");
+    assert_eq!(
+        st.endpoint_url(oidckit_server::routes::discovery::paths::TOKEN),
+        "http://127.0.0.1:8080/oauth2/token"
+    );
+
+    let token = |path: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                "Basic b2lkY2tpdC1kZW1vLXdlYjpvaWRja2l0LWRlbW8td2ViLXNlY3JldA==",
+            )
+            .body(Body::from("grant_type=client_credentials"))
+            .unwrap()
+    };
+    let res = router(st.clone())
+        .oneshot(token("/oauth2/token"))
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert!(json(&body)["access_token"].is_string());
+    let res = router(st.clone()).oneshot(token("/token")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let (status, _, body) = call(&st, Method::GET, "/oauth2/keys?x=1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(json(&body)["keys"].is_array());
+    for moved in ["/jwks", "/admin", "/admin/clients"] {
+        let (status, headers, body) = call(&st, Method::GET, moved).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{moved}");
+        assert_eq!(header(&headers, "content-type"), Some("application/json"));
+        assert_eq!(json(&body)["error"], "not_found");
+    }
+    // The admin page at its new path, its forms and cookie there too.
+    let (status, _, body) = call(&st, Method::GET, "/console").await;
+    assert_eq!(status, StatusCode::OK);
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("action=\"/console/login\""), "{page}");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/console/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("password=pw"))
+        .unwrap();
+    let res = router(st.clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Path=/console;"), "{cookie}");
+    // Unmoved endpoints are unchanged.
+    let (status, _, _) = call(&st, Method::GET, "/.well-known/oauth-authorization-server").await;
+    assert_eq!(status, StatusCode::OK);
+}

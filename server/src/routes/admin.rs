@@ -228,11 +228,13 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The admin page's path (its configured `[paths] admin` under the issuer path): links, form
+/// targets and the cookie's `Path`.
 fn base(state: &AppState) -> String {
     format!(
         "{}{}",
         crate::routes::discovery::issuer_path(&state.issuer),
-        paths::ADMIN
+        state.config.paths.resolve(paths::ADMIN)
     )
 }
 

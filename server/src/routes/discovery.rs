@@ -43,9 +43,10 @@ pub fn rfc8414_path(issuer: &str) -> String {
     )
 }
 
-/// The JWKS path (the `jwks_uri`, OpenID Connect Discovery 1.0 §3).
+/// The JWKS route (the default `jwks_uri` path, OpenID Connect Discovery 1.0 §3; `[paths] jwks`
+/// moves the URL, the router maps it here).
 pub fn jwks_path(issuer: &str) -> String {
-    format!("{}/jwks", issuer_path(issuer))
+    format!("{}{}", issuer_path(issuer), paths::JWKS)
 }
 
 /// Endpoint paths, relative to the issuer path (the contract between the route modules and
@@ -75,6 +76,8 @@ pub mod paths {
     pub const API: &str = "/api";
     /// The admin page.
     pub const ADMIN: &str = "/admin";
+    /// The JWK Set (`jwks_uri`).
+    pub const JWKS: &str = "/jwks";
     /// The misbehaviour scenario switch (a development aid, `routes/scenario.rs`; not in the
     /// metadata document).
     pub const SCENARIO: &str = "/scenario";
@@ -83,16 +86,12 @@ pub mod paths {
 /// Builds the metadata document (RFC 8414 §2, OpenID Connect Discovery 1.0 §3).
 pub fn metadata(config: &Config, issuer: &str) -> Object {
     let base = issuer.trim_end_matches('/');
-    let origin_len = base.len() - issuer_path(issuer).len();
-    let origin = base.get(..origin_len).unwrap_or(base);
     let strings = |v: Vec<&str>| Value::Array(v.into_iter().map(Value::from).collect());
     let mut m = Object::new();
     m.insert("issuer".into(), Value::from(issuer));
-    m.insert(
-        "jwks_uri".into(),
-        Value::from(format!("{origin}{}", jwks_path(issuer))),
-    );
-    let url = |p: &str| Value::from(format!("{base}{p}"));
+    // Each endpoint at its configured path (`[paths]`).
+    let url = |p: &str| Value::from(format!("{base}{}", config.paths.resolve(p)));
+    m.insert("jwks_uri".into(), url(paths::JWKS));
     m.insert("authorization_endpoint".into(), url(paths::AUTHORIZE));
     m.insert("token_endpoint".into(), url(paths::TOKEN));
     m.insert("userinfo_endpoint".into(), url(paths::USERINFO));
