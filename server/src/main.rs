@@ -172,14 +172,21 @@ fn banner(server: &RunningServer, embedded: bool) {
         format!("  issuer     {issuer}"),
         format!("  discovery  {base}/.well-known/openid-configuration"),
         format!(
-            "  demo app   {base}/www/  (from {})",
-            server.state.www_dir.display()
+            "  demo app   {base}/www/  (from {}{})",
+            server.state.www_dir.display(),
+            missing(&server.state.www_dir)
         ),
         format!(
-            "  package    {base}/pkg/  (from {})",
-            server.state.pkg_dir.display()
+            "  package    {base}/pkg/  (from {}{})",
+            server.state.pkg_dir.display(),
+            missing(&server.state.pkg_dir)
         ),
-        format!("  admin      {base}/admin"),
+        format!(
+            "  admin      {}",
+            server
+                .state
+                .endpoint_url(oidckit_server::routes::discovery::paths::ADMIN)
+        ),
     ];
     if let Some(pw) = server.state.admin.generated_password() {
         lines.push(format!(
@@ -214,4 +221,13 @@ fn banner(server: &RunningServer, embedded: bool) {
         let _ = writeln!(out, "{l}");
     }
     let _ = out.flush();
+}
+
+/// A note for an asset directory that does not exist (yet).
+fn missing(dir: &std::path::Path) -> &'static str {
+    if dir.is_dir() {
+        ""
+    } else {
+        ": missing, 404 until built"
+    }
 }
