@@ -50,7 +50,7 @@ pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 /// The audience of access tokens minted without an RFC 8707 `resource`: the demo API
 /// (`<issuer>/api`), the resource server this OP protects.
 pub fn default_audience(state: &AppState) -> String {
-    format!("{}{}", state.issuer.trim_end_matches('/'), paths::API)
+    state.endpoint_url(paths::API)
 }
 
 /// Mints an access token for `client` (and `username`, absent for client credentials):

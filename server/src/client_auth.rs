@@ -63,9 +63,10 @@ pub fn token_endpoint_url(state: &AppState) -> String {
     endpoint_url(state, paths::TOKEN)
 }
 
-/// The absolute URL of an endpoint path under the issuer.
+/// The absolute URL of an endpoint, from its default path (`paths::*`), as advertised: a path
+/// moved by `[paths]` resolves to its configured location.
 pub fn endpoint_url(state: &AppState, path: &str) -> String {
-    format!("{}{path}", state.issuer.trim_end_matches('/'))
+    state.endpoint_url(path)
 }
 
 /// What the request presented.

@@ -335,7 +335,7 @@ fn confirmation_page(
         escape(&format!(
             "{}{}",
             issuer_path(&state.issuer),
-            paths::END_SESSION
+            state.config.paths.resolve(paths::END_SESSION)
         )),
         hidden("interaction", &id),
         hidden("csrf", &csrf),

@@ -50,7 +50,11 @@ async fn no_interaction() -> Response {
 }
 
 fn action(state: &AppState, path: &str) -> String {
-    format!("{}{path}", issuer_path(&state.issuer))
+    format!(
+        "{}{}",
+        issuer_path(&state.issuer),
+        state.config.paths.resolve(path)
+    )
 }
 
 /// Starts an interaction for `req` and answers its first page: the login page, or the consent
