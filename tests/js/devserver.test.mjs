@@ -54,13 +54,13 @@ async function client(clientId, extra) {
 }
 
 /**
- * Client options of a private_key_jwt backend: the per-run key; `kid` in the assertion header
+ * Client options of a private_key_jwt backend: `server`'s per-run key; `kid` in the assertion header
  * for the JWKS-registered client (its JWK has that kid), none for the PEM-registered one.
  */
-function backendOpts(clientId = 'backend', extra = {}) {
+function backendOpts(clientId = 'backend', extra = {}, server = srv) {
   return {
-    privateKey: importPKCS8(srv.backend.pkcs8, 'RS256'),
-    ...(clientId === 'backend-jwks' ? { kid: srv.backend.kid } : {}),
+    privateKey: importPKCS8(server.backend.pkcs8, 'RS256'),
+    ...(clientId === 'backend-jwks' ? { kid: server.backend.kid } : {}),
     tokenEndpointAuthMethod: 'private_key_jwt',
     tokenEndpointAuthSigningAlg: 'RS256',
     ...extra,
@@ -1403,6 +1403,103 @@ describe('misbehaviour scenarios: our Client refuses each defect', { timeout: TI
     if (!(await need(t, ...FLOW))) return;
     const c = await client('spa');
     await assertRejects(codeFlow(c, { scope: 'openid', scenario: 'bad-signature' }), (e) => checkScenarioError('bad-signature', e));
+  });
+});
+
+// ---- a third server: every endpoint moved by [paths] ------------------------------------------
+describe('[paths]: endpoints moved by the configuration (a third server)', { timeout: TIMEOUT }, () => {
+  const PATHS = {
+    authorize: '/oauth2/auth', token: '/oauth2/token', userinfo: '/oauth2/userinfo', introspect: '/oauth2/introspect',
+    revoke: '/oauth2/revoke', register: '/oauth2/register', end_session: '/oauth2/logout', par: '/oauth2/par',
+    jwks: '/oauth2/keys', login: '/ui/login', consent: '/ui/consent', api: '/resource',
+  };
+  let srv3;
+  let startError;
+
+  before(async () => {
+    const toml = `[paths]\n${Object.entries(PATHS).map(([k, v]) => `${k} = "${v}"`).join('\n')}\n`;
+    try {
+      srv3 = await startServer({ scenarios: [], extraToml: toml });
+    } catch (e) {
+      startError = e;
+    }
+  });
+
+  after(async () => {
+    await srv3?.stop();
+  });
+
+  const skipUnlessPaths = (t) => {
+    if (startError && /unknown field `paths`/.test(startError.message)) {
+      t.skip('the server has no [paths] configuration');
+      return true;
+    }
+    if (startError) throw startError;
+    return false;
+  };
+
+  test('discovery advertises the moved endpoints; the default paths answer 404', async (t) => {
+    if (skipUnlessPaths(t)) return;
+    const m = srv3.discovery;
+    const iss3 = srv3.issuer;
+    assert.equal(m.authorization_endpoint, `${iss3}${PATHS.authorize}`);
+    assert.equal(m.token_endpoint, `${iss3}${PATHS.token}`);
+    assert.equal(m.userinfo_endpoint, `${iss3}${PATHS.userinfo}`);
+    assert.equal(m.introspection_endpoint, `${iss3}${PATHS.introspect}`);
+    assert.equal(m.revocation_endpoint, `${iss3}${PATHS.revoke}`);
+    assert.equal(m.registration_endpoint, `${iss3}${PATHS.register}`);
+    assert.equal(m.end_session_endpoint, `${iss3}${PATHS.end_session}`);
+    assert.equal(m.pushed_authorization_request_endpoint, `${iss3}${PATHS.par}`);
+    assert.equal(m.jwks_uri, `${iss3}${PATHS.jwks}`);
+    const old = await fetch(`${iss3}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    assert.equal(old.status, 404);
+    await old.arrayBuffer();
+  });
+
+  test('our Client completes code + PKCE, UserInfo, refresh, PAR, introspection, revocation, /api and logout at the moved paths', async (t) => {
+    if (skipUnlessPaths(t)) return;
+    const iss3 = srv3.issuer;
+    const jar = new CookieJar();
+    const steps = [];
+    const c = await Client.discover(iss3, opts('spa'));
+    const tx = c.authorizationRequest({ scope: 'openid offline_access email api:read' });
+    const cb = await srv3.login(tx.url, { jar, steps });
+    assert.deepEqual(steps, ['login', 'consent']);
+    const { tokens, claims } = await c.handleCallback(cb.url, tx);
+    assert.equal(claims.sub, 'alice');
+    assert.equal((await c.userinfo()).email, 'alice@example.com');
+    const me = await c.fetchProtectedResource(`${iss3}${PATHS.api}/me`);
+    assert.equal(me.status, 200, await me.clone().text());
+    const r = await c.refresh();
+    assert.ok(r.tokens.access_token);
+    const rs = await Client.discover(iss3, opts('resource-server'));
+    assert.equal((await rs.introspect(r.tokens.access_token)).active, true);
+    const web = await Client.discover(iss3, opts('web-basic'));
+    const ptx = await web.pushedAuthorizationRequest({ scope: 'openid' });
+    const pcb = await srv3.login(ptx.url, { jar });
+    assert.equal((await web.handleCallback(pcb.url, ptx)).claims.sub, 'alice');
+    const cc = await web.clientCredentials({ scope: 'api:read' });
+    await web.revoke(cc.access_token);
+    assert.equal((await rs.introspect(cc.access_token)).active, false);
+    const out = await srv3.logout(c.endSessionUrl({ id_token_hint: tokens.id_token, state: 'moved' }), { jar });
+    assert.equal(out.type, 'redirect');
+    assert.equal(new URL(out.url).searchParams.get('state'), 'moved');
+  });
+
+  test('private_key_jwt and DPoP check the moved token endpoint URL (aud, htu)', async (t) => {
+    if (skipUnlessPaths(t)) return;
+    const c = await Client.discover(srv3.issuer, opts('backend-jwks', backendOpts('backend-jwks', {}, srv3)));
+    const tokens = await c.clientCredentials({ scope: 'api:read' });
+    assert.equal(decodeJwt(tokens.access_token).client_id, 'backend-jwks');
+    const dpop = oidckit.createDPoPHandle(oidckit.generateKeyPair('ES256'));
+    const d = await Client.discover(srv3.issuer, opts('web-basic', { dpop }));
+    const bound = await d.clientCredentials({ scope: 'api:read' });
+    assert.equal(bound.token_type, 'dpop');
+  });
+
+  test('the third server logged no 5xx, panic or ERROR line', (t) => {
+    if (skipUnlessPaths(t)) return;
+    assert.deepEqual(srv3.logs.faults, []);
   });
 });
 

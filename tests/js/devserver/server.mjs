@@ -136,7 +136,7 @@ function scenarioClient(name, receiverUrl) {
 }
 
 /** The filled test configuration. */
-export function renderConfig({ backend, receiverUrl, jwksUrl, scenarios = SCENARIOS, server = {} }) {
+export function renderConfig({ backend, receiverUrl, jwksUrl, scenarios = SCENARIOS, server = {}, extraToml = '' }) {
   let template = readFileSync(join(HERE, 'config.toml'), 'utf8');
   // `[server]` settings replaced or added (e.g. { access_token_format: 'opaque' }).
   for (const [k, v] of Object.entries(server)) {
@@ -177,7 +177,7 @@ ${backend.certificate}"""
 `;
   }
   for (const name of scenarios) text += scenarioClient(name, receiverUrl);
-  return text;
+  return `${text}\n${extraToml}`;
 }
 
 /** Spawns the binary once; resolves { proc, issuer, listening } when the banner is printed. */
@@ -258,12 +258,13 @@ function installExitHook() {
 }
 
 /**
- * Starts the server (`server`: `[server]` settings to override). Returns { issuer, discovery, backend, logoutTokens, logs, droppedScenarios,
+ * Starts the server (`server`: `[server]` settings to override; `extraToml`: appended to the
+ * configuration, e.g. a `[paths]` table). Returns { issuer, discovery, backend, logoutTokens, logs, droppedScenarios,
  * scenarios, login(url, opts), logout(url, opts), stop() }.
  * A scenario name the server's configuration refuses (`unknown scenario "…"`) is dropped and the
  * start retried; `droppedScenarios` lists those (tests skip them, saying why).
  */
-export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
+export async function startServer({ scenarios = SCENARIOS, server = {}, extraToml = '' } = {}) {
   const bin = serverBinary();
   const backend = makeBackendKey();
   const logoutTokens = [];
@@ -298,7 +299,7 @@ export async function startServer({ scenarios = SCENARIOS, server = {} } = {}) {
   const dropped = [];
   let started;
   for (let attempt = 0; attempt <= scenarios.length; attempt += 1) {
-    writeFileSync(configPath, renderConfig({ backend, receiverUrl, jwksUrl, scenarios: remaining, server }));
+    writeFileSync(configPath, renderConfig({ backend, receiverUrl, jwksUrl, scenarios: remaining, server, extraToml }));
     logs.stderr = '';
     logs.faults = [];
     try {
