@@ -212,6 +212,45 @@ describe('openid-client 6.9.0 against oidckit-server', { timeout: TIMEOUT }, () 
     assert.equal((await oc.tokenIntrospection(rs, at)).active, false);
   });
 
+  test('DPoP (RFC 9449): openid-client\'s DPoP handle for the code exchange, UserInfo and refresh', async (t) => {
+    if (!(await need(t, ...FLOW, '/userinfo'))) return;
+    const config = await configFor('spa', oc.None());
+    const DPoP = oc.getDPoPHandle(config, await oc.randomDPoPKeyPair('ES256'));
+    const codeVerifier = oc.randomPKCECodeVerifier();
+    const state = oc.randomState();
+    const url = oc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI, scope: 'openid email offline_access', state,
+      code_challenge: await oc.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+    });
+    const cb = await srv.login(url);
+    const tokens = await oc.authorizationCodeGrant(config, new URL(cb.url), { pkceCodeVerifier: codeVerifier, expectedState: state }, undefined, { DPoP });
+    assert.equal(tokens.token_type.toLowerCase(), 'dpop');
+    const info = await oc.fetchUserInfo(config, tokens.access_token, tokens.claims().sub, { DPoP });
+    assert.equal(info.email, 'alice@example.com');
+    const refreshed = await oc.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+    assert.equal(refreshed.token_type.toLowerCase(), 'dpop');
+  });
+
+  test('hybrid (code id_token) and implicit (id_token) response types through openid-client', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const hybrid = await configFor('legacy', oc.ClientSecretBasic(SECRETS.legacy));
+    oc.useCodeIdTokenResponseType(hybrid);
+    const h = await codeFlow(hybrid, { scope: 'openid email' });
+    assert.equal(h.callback.type, 'redirect');
+    assert.ok(new URL(h.callback.url).hash.includes('id_token='), 'the ID token came in the fragment');
+    assert.equal(h.tokens.claims().sub, 'alice');
+
+    const implicit = await configFor('legacy', oc.ClientSecretBasic(SECRETS.legacy));
+    oc.useIdTokenResponseType(implicit);
+    const nonce = oc.randomNonce();
+    const state = oc.randomState();
+    const url = oc.buildAuthorizationUrl(implicit, { redirect_uri: REDIRECT_URI, scope: 'openid email', nonce, state });
+    const cb = await srv.login(url);
+    const claims = await oc.implicitAuthentication(implicit, new URL(cb.url), nonce, { expectedState: state });
+    assert.equal(claims.sub, 'alice');
+    assert.equal(claims.email, 'alice@example.com');
+  });
+
   test('buildEndSessionUrl points at the end-session endpoint', async () => {
     const config = await configFor('spa', oc.None());
     const url = oc.buildEndSessionUrl(config, { post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI, state: 'x' });
