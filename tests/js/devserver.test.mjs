@@ -1000,6 +1000,33 @@ describe('DPoP, signed UserInfo, client_secret_jwt, request objects, native apps
     });
   });
 
+  test('login and consent pages: escaped login_hint, CSP, the scope descriptions, the session cookie attributes', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('spa');
+    const evil = '"><script>alert(1)</script>';
+    const tx = c.authorizationRequest({ scope: 'openid email phone', login_hint: evil, prompt: 'consent' });
+    const jar = new CookieJar();
+    const pages = [];
+    const cb = await srv.login(tx.url, { jar, pages });
+    const loginPage = pages.find((p) => p.step === 'login');
+    const consentPage = pages.find((p) => p.step === 'consent');
+    assert.ok(loginPage && consentPage, 'a login and a consent page');
+    assert.ok(!loginPage.html.includes('<script>alert(1)'), 'login_hint is escaped');
+    for (const p of [loginPage, consentPage]) {
+      const csp = p.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /frame-ancestors 'none'/, `${p.step} page CSP: ${csp}`);
+      assert.doesNotMatch(csp, /script-src[^;]*'unsafe-inline'/);
+    }
+    assert.match(consentPage.html, /Read your email address/, 'the email scope description');
+    assert.match(consentPage.html, /Read your phone number/, 'the phone scope description');
+    const session = jar.lines.find((l) => l.startsWith('oidckit_session='));
+    assert.ok(session, 'the session cookie oidckit_session is set');
+    assert.match(session, /;\s*HttpOnly/i);
+    assert.match(session, /;\s*SameSite=Lax/i);
+    assert.match(session, /;\s*Path=\//i);
+    assert.equal((await c.handleCallback(cb.url, tx)).claims.sub, 'alice');
+  });
+
   test('the per-client scenario switch (POST /scenario with client_id) turns a defect on and off', async (t) => {
     if (!(await need(t, ...FLOW, 'POST /scenario'))) return;
     const set = async (scenario) => {

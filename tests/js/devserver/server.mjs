@@ -368,8 +368,12 @@ export async function startServer({ scenarios = SCENARIOS, server = {}, extraTom
 export class CookieJar {
   #cookies = new Map();
 
+  /** Every Set-Cookie line received, attributes included. */
+  lines = [];
+
   store(res) {
     for (const line of res.headers.getSetCookie()) {
+      this.lines.push(line);
       const [pair, ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
       if (eq < 0) continue;
@@ -443,10 +447,11 @@ async function fetchStep(req, jar, extraHeaders = {}) {
  *   { type: 'redirect', url, jar }            a 3xx whose Location leaves the OP's origin,
  *   { type: 'form_post', action, body, jar }  a page whose form posts to another origin.
  * Options: user ('alice'), password (the user's), decision ('allow' | 'deny'), jar (reuse a
- * session), steps (an array the visited pages are pushed to: 'login', 'consent').
+ * session), steps (an array the visited pages are pushed to: 'login', 'consent'), pages (an
+ * array of { step, html, headers } for those pages).
  */
 export async function login(issuer, authUrl, {
-  user = 'alice', password, decision = 'allow', jar = new CookieJar(), maxSteps = 12, steps = [],
+  user = 'alice', password, decision = 'allow', jar = new CookieJar(), maxSteps = 12, steps = [], pages = [],
 } = {}) {
   const origin = new URL(issuer).origin;
   let req = { url: String(authUrl), method: 'GET', body: undefined };
@@ -475,6 +480,7 @@ export async function login(issuer, authUrl, {
     if (loginForm) {
       if (loggedIn) throw new Error(`the login page came back after posting the credentials of ${user}: ${html.replace(/\s+/g, ' ').slice(0, 600)}`);
       steps.push('login');
+      pages.push({ step: 'login', html, headers: res.headers });
       const fields = new URLSearchParams(loginForm.fields);
       fields.set('username', user);
       fields.set('password', password ?? USERS[user]?.password ?? '');
@@ -484,6 +490,7 @@ export async function login(issuer, authUrl, {
     }
     if (consentForm) {
       steps.push('consent');
+      pages.push({ step: 'consent', html, headers: res.headers });
       const fields = new URLSearchParams(consentForm.fields);
       fields.set('decision', decision);
       req = { url: new URL(consentForm.action || req.url, req.url).href, method: 'POST', body: fields.toString() };
