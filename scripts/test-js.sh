@@ -15,6 +15,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CALLER_PWD="$PWD"
 cd "$ROOT"
 
 RUN_BROWSER=1
@@ -80,7 +81,7 @@ export OIDCKIT_REPO_ROOT="$ROOT"
 
 # The dev OpenID Provider binary (issue 4) for tests/js/devserver*.
 if [ -n "${OIDCKIT_SERVER_BIN:-}" ]; then
-  OIDCKIT_SERVER_BIN="$(cd "$(dirname "$OIDCKIT_SERVER_BIN")" && pwd)/$(basename "$OIDCKIT_SERVER_BIN")"
+  case "$OIDCKIT_SERVER_BIN" in /*) ;; *) OIDCKIT_SERVER_BIN="$CALLER_PWD/$OIDCKIT_SERVER_BIN" ;; esac
 else
   OIDCKIT_SERVER_BIN="$ROOT/target/debug/oidckit-server"
   if [ ! -x "$OIDCKIT_SERVER_BIN" ]; then
