@@ -1125,10 +1125,43 @@ describe('OP hardening (security.md §6) and malformed input', { timeout: TIMEOU
     if (!(await need(t, 'POST /token', 'POST /revoke', 'POST /introspect'))) return;
     const owner = await client('web-basic');
     const { access_token: at } = await owner.clientCredentials({ scope: 'api:read' });
-    const r = await post('/revoke', { token: at }, auth('web-post'));
+    const r = await post('/revoke', { token: at, client_id: 'web-post', client_secret: SECRETS['web-post'] });
     assert.ok(r.status === 200 || (r.status >= 400 && r.status < 500), r.text);
+    assert.notEqual(r.json?.error, 'invalid_client', 'web-post authenticated; the refusal is about the token');
     const rs = await client('resource-server');
     assert.equal((await rs.introspect(at)).active, true, 'still active after a foreign revocation request');
+  });
+
+  test('prompt=none with a session but a scope never consented: consent_required', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const jar = new CookieJar();
+    const c = await client('web-jwt', { tokenEndpointAuthMethod: 'client_secret_jwt', tokenEndpointAuthSigningAlg: 'HS256' });
+    await codeFlow(c, { scope: 'openid' }, { jar, user: 'bob' });
+    const tx = c.authorizationRequest({ scope: 'openid email', prompt: 'none' });
+    const cb = await srv.login(tx.url, { jar, user: 'bob' });
+    assert.equal(cb.type, 'redirect');
+    assert.equal(new URL(cb.url).searchParams.get('error'), 'consent_required', cb.url);
+  });
+
+  test('a refresh token is bound to its client', async (t) => {
+    if (!(await need(t, ...FLOW))) return;
+    const c = await client('web-basic');
+    const { result } = await codeFlow(c, { scope: 'openid offline_access' });
+    const r = await post('/token', { grant_type: 'refresh_token', refresh_token: result.tokens.refresh_token, client_id: 'web-post', client_secret: SECRETS['web-post'] });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json?.error, 'invalid_grant');
+    const ok = await c.refresh(result.tokens.refresh_token);
+    assert.ok(ok.tokens.access_token, 'the owner can still refresh');
+  });
+
+  test('dynamic registration refuses a redirect URI with a fragment (invalid_redirect_uri)', async (t) => {
+    if (!(await need(t, 'POST /register'))) return;
+    const res = await fetch(srv.discovery.registration_endpoint, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['https://rp.example/cb#frag'], token_endpoint_auth_method: 'client_secret_basic' }),
+    });
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error, 'invalid_redirect_uri');
   });
 
   test('malformed input never produces a 5xx; token-like endpoints answer RFC 6749 §5.2 JSON', async (t) => {
