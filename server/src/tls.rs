@@ -140,7 +140,9 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(v) => v,
                 Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
             },
